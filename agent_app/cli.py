@@ -1,0 +1,185 @@
+"""The `lingxi` command line, generated from the typed settings (pydantic-settings).
+
+`lingxi serve | chat | eval | data` now; `train | export | quantize` arrive with their issues.
+This module is the only place that wires the layers together (shared/DESIGN.md).
+"""
+from __future__ import annotations
+
+import logging
+import sys
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, CliApp, CliPositionalArg, CliSubCommand, SettingsConfigDict
+
+from agent_app.settings import ModelOptions, ServerOptions
+
+logger = logging.getLogger("lingxi")
+
+_SETTINGS = SettingsConfigDict(env_prefix="LINGXI_", cli_kebab_case=True, cli_implicit_flags=True,
+                               extra="ignore")
+
+
+def _load_engine(options: ModelOptions):
+    from model.loader import EngineConfig, load_engine
+
+    config = EngineConfig(**options.model_dump(include=set(EngineConfig.model_fields)))
+    return load_engine(options.model, options.adapter, config)
+
+
+class Serve(ServerOptions, ModelOptions, BaseSettings):
+    """Serve the OpenAI-compatible API (/v1/chat/completions with tools) on a model."""
+
+    model_config = _SETTINGS
+
+    def cli_cmd(self) -> None:
+        import uvicorn
+
+        from agent_app.server.app import create_app
+
+        engine = _load_engine(self)
+        app = create_app(engine, self)
+        print(f"Lingxi serves {engine.name} at http://{self.host}:{self.port}  "
+              f"(OpenAI API: http://{self.host}:{self.port}/v1)", flush=True)
+        uvicorn.run(app, host=self.host, port=self.port, log_level="info")
+
+
+class Chat(ModelOptions, BaseSettings):
+    """Chat with a model in the terminal; answers stream as they are written."""
+
+    model_config = _SETTINGS
+    system: str | None = Field(None, description="system prompt")
+    temperature: float = Field(0.7, ge=0, le=2, description="sampling temperature")
+    max_tokens: int = Field(512, ge=1, description="longest answer in tokens")
+
+    def cli_cmd(self) -> None:
+        from agent_app.terminal_chat import run_terminal_chat
+
+        run_terminal_chat(_load_engine(self), self.system, self.temperature, self.max_tokens)
+
+
+class EvalReport(BaseModel):
+    """Put several eval runs side by side: a Markdown table with deltas, PNG charts, failed items."""
+
+    runs: CliPositionalArg[list[str]] = Field(description="run files (JSON) written by `lingxi eval`")
+    out: str = Field("eval-report", description="folder for report.md and its charts")
+
+    def cli_cmd(self) -> None:
+        from eval import write_report
+
+        print(f"report: {write_report(self.runs, self.out)}")
+
+
+class Eval(ModelOptions, BaseSettings):
+    """Evaluate a model (local, or any OpenAI-compatible endpoint) on benchmarks; resumable."""
+
+    model_config = _SETTINGS
+    bench: str | None = Field(None, description="benchmarks or groups, comma-separated: bfcl, mc, tools, "
+                                                "bfcl_simple, mmlu, ceval, ...")
+    limit: int | None = Field(None, ge=1, description="first N items of each benchmark")
+    concurrency: int = Field(1, ge=1, le=64, description="requests in flight (useful for endpoints)")
+    url: str | None = Field(None, description="evaluate an OpenAI-compatible endpoint instead (…/v1)")
+    api_key: str | None = Field(None, description="API key for --url")
+    name: str | None = Field(None, description="the model's name in results and cache "
+                                               "(default: the model's own; give tuned/quantized runs their own)")
+    out: str | None = Field(None, description="runs folder (default: $LINGXI_HOME/eval)")
+    data_dir: str | None = Field(None, description="benchmark data folder (default: $LINGXI_DATA_DIR "
+                                                   "or ../shared/data)")
+    report: CliSubCommand[EvalReport]
+
+    def cli_cmd(self) -> None:
+        if self.report is not None:
+            CliApp.run_subcommand(self)
+            return
+        from agent_app.progress import progress_bar
+        from eval import benchmark_names, get_benchmark, run_benchmark, write_report
+
+        if not self.bench:
+            raise SystemExit("lingxi eval: say which benchmarks with --bench (e.g. --bench bfcl_simple,mmlu)")
+        names = benchmark_names(self.bench)
+        engine = self._engine()
+        runs = []
+        for name in names:
+            bench = get_benchmark(name, self.data_dir)
+            with progress_bar(f"{name}") as advance:
+                run = run_benchmark(engine, bench, self.limit, self.concurrency, self.out,
+                                    progress=lambda done, total, record: advance(done, total),
+                                    model_name=self.name)
+            print(f"{name:<24} {run.accuracy:6.1%}  ({run.n} items, {run.new_predictions} new)  -> {run.path}")
+            runs.append(run)
+        report = write_report(runs, Path(runs[0].path).parent / "report")
+        print(f"report: {report}")
+
+    def _engine(self):
+        if self.url:
+            from model.engines.remote import RemoteEngine
+
+            return RemoteEngine(self.url, self.model, self.api_key)
+        return _load_engine(self)
+
+
+class DataCheck(BaseModel):
+    """Read a training data file (OpenAI JSONL, ShareGPT, Alpaca, text) and report what a trainer would see."""
+
+    file: CliPositionalArg[str] = Field(description="the data file")
+    format: str = Field("auto", description="auto, openai, sharegpt, alpaca, text")
+    json_output: bool = Field(False, alias="json", description="print the report as JSON")
+
+    def cli_cmd(self) -> None:
+        import json
+
+        from training.check import check_file, format_report
+
+        report = check_file(self.file, self.format)
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) if self.json_output
+              else format_report(report))
+        if not report.ok:
+            raise SystemExit(1)
+
+
+class Data(BaseModel):
+    """Training data tools."""
+
+    check: CliSubCommand[DataCheck]
+
+    def cli_cmd(self) -> None:
+        CliApp.run_subcommand(self)
+
+
+class Lingxi(BaseSettings):
+    """Lingxi (灵犀): evaluate, fine-tune, quantize and serve a small local model as a tool-calling assistant."""
+
+    model_config = SettingsConfigDict(cli_prog_name="lingxi", cli_kebab_case=True, cli_implicit_flags=True,
+                                      extra="ignore")
+    serve: CliSubCommand[Serve]
+    chat: CliSubCommand[Chat]
+    eval: CliSubCommand[Eval]
+    data: CliSubCommand[Data]
+
+    def cli_cmd(self) -> None:
+        CliApp.run_subcommand(self)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = sys.argv[1:] if argv is None else argv
+    from eval import EvalError
+    from model.errors import ModelError
+    from training.errors import TrainingError
+
+    try:
+        CliApp.run(Lingxi, cli_args=args or ["--help"])
+    except ValidationError as error:
+        print(f"lingxi: invalid option: {error}", file=sys.stderr)
+        return 2
+    except (ModelError, EvalError, TrainingError) as error:
+        print(f"lingxi: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The agent endpoint: the ReAct / tool-calling loop runs server-side for a session.
+
+POST /v1/agent/chat streams the agent's events as SSE (or returns the answer with its steps);
+GET/DELETE /v1/agent/sessions[/{id}] list, read and delete conversations.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from agent_app.agent import Agent, AgentConfig
+from agent_app.events import ErrorEvent, TurnSummary, event_to_dict
+from agent_app.memory import Memory
+from agent_app.protocols import make_protocol
+from agent_app.server.bridge import iterate_in_thread
+from agent_app.server.errors import error_response, model_error_response
+from agent_app.server.state import ServerState
+from agent_app.store import SessionNotFoundError
+from model.errors import ModelError
+from model.types import SamplingParams
+
+router = APIRouter()
+
+
+class AgentChatRequest(BaseModel):
+    message: str = Field(min_length=1, max_length=32_000)
+    session_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    tools: list[str] | None = Field(None, description="tool names the agent may use (default: all)")
+    protocol: Literal["native", "react"] = "native"
+    language: Literal["en", "zh"] = "en"
+    system: str | None = Field(None, max_length=8_000)
+    max_steps: int = Field(6, ge=1, le=20)
+    temperature: float = Field(0.2, ge=0, le=2)
+    max_tokens: int = Field(512, ge=1, le=8192)
+    stream: bool = False
+
+
+@router.post("/v1/agent/chat")
+async def agent_chat(body: AgentChatRequest, request: Request):
+    state: ServerState = request.app.state.lingxi
+    unknown = sorted(set(body.tools or []) - set(state.registry.names()))
+    if unknown:
+        return error_response(400, f"unknown tool(s): {', '.join(unknown)}; available: "
+                                   f"{', '.join(state.registry.names())}", param="tools")
+    session_id = body.session_id or state.store.create(title=body.message[:60])
+    if not state.store.exists(session_id):
+        state.store.create(title=body.message[:60], session_id=session_id)
+    agent = Agent(state.engine, state.registry, make_protocol(body.protocol, body.language), AgentConfig(
+        max_steps=body.max_steps, system_prompt=body.system, tool_names=body.tools,
+        sampling=SamplingParams(max_tokens=body.max_tokens, temperature=body.temperature)))
+    memory = Memory.from_messages(state.store.messages(session_id))
+
+    def save(step) -> None:
+        for message in step.to_messages():
+            state.store.append(session_id, message)
+
+    cancel = threading.Event()
+    events = iterate_in_thread(lambda: agent.run(body.message, memory, save, cancel), cancel, state.executor)
+    if body.stream:
+        return StreamingResponse(_sse(session_id, events), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    summary = TurnSummary()
+    try:
+        async for event in events:
+            summary.add(event)
+    except ModelError as error:
+        return model_error_response(error)
+    return {"session_id": session_id, "answer": summary.answer, "error": summary.error, "steps": summary.steps}
+
+
+async def _sse(session_id: str, events):
+    yield _event({"type": "session", "session_id": session_id})
+    try:
+        async for event in events:
+            yield _event(event_to_dict(event))
+    except ModelError:
+        pass  # the agent already sent an ErrorEvent of kind "model"
+    except Exception as error:  # our own bug: tell the client rather than cutting the stream
+        yield _event(event_to_dict(ErrorEvent(f"internal error: {type(error).__name__}", "model", 0)))
+    yield "data: [DONE]\n\n"
+
+
+def _event(data: dict) -> str:
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.get("/v1/agent/sessions")
+async def list_sessions(request: Request) -> dict:
+    state: ServerState = request.app.state.lingxi
+    return {"data": [info.to_dict() for info in state.store.sessions()]}
+
+
+@router.get("/v1/agent/sessions/{session_id}")
+async def read_session(session_id: str, request: Request):
+    state: ServerState = request.app.state.lingxi
+    try:
+        return {"session": state.store.info(session_id).to_dict(), "messages": state.store.messages(session_id)}
+    except SessionNotFoundError as error:
+        return error_response(404, str(error), param="session_id", code="session_not_found")
+
+
+@router.delete("/v1/agent/sessions/{session_id}")
+async def delete_session(session_id: str, request: Request):
+    state: ServerState = request.app.state.lingxi
+    try:
+        state.store.delete(session_id)
+    except SessionNotFoundError as error:
+        return error_response(404, str(error), param="session_id", code="session_not_found")
+    return {"id": session_id, "deleted": True}

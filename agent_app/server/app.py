@@ -1,0 +1,84 @@
+"""The API server's app factory: one FastAPI app, per-route modules, OpenAI-style errors."""
+from __future__ import annotations
+
+import logging
+import secrets
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
+
+from agent_app.server import agent_routes, chat_routes
+from agent_app.server.errors import install_error_handlers
+from agent_app.server.state import ServerState
+from agent_app.settings import ServerOptions
+from agent_app.store import ConversationStore
+from tools import ToolRegistry, default_registry, lingxi_home
+from model.engines.base import ChatEngine
+from model.engines.queued import QueuedEngine
+
+logger = logging.getLogger(__name__)
+_bearer = HTTPBearer(auto_error=False)
+
+
+def create_app(engine: ChatEngine, options: ServerOptions | None = None, registry: ToolRegistry | None = None,
+               store: ConversationStore | None = None) -> FastAPI:
+    """The server on `engine`, with the default tools and the conversation store in $LINGXI_HOME
+    unless others are given."""
+    options = options or ServerOptions()
+    queued = engine if isinstance(engine, QueuedEngine) else QueuedEngine(engine, options.max_waiting)
+    home = lingxi_home()
+    registry = registry if registry is not None else default_registry(home)
+    store = store if store is not None else ConversationStore.in_home(home)
+    app = FastAPI(title="Lingxi", version="0.1.0", lifespan=_lifespan,
+                  description="OpenAI-compatible chat completions with tool calling, on a local model.")
+    app.state.lingxi = ServerState(engine=queued, model_name=options.served_model_name or engine.name,
+                                   registry=registry, store=store)
+    install_error_handlers(app)
+
+    guarded = [Depends(_api_key_guard(options))]
+    app.include_router(chat_routes.router, dependencies=guarded)
+    app.include_router(agent_routes.router, dependencies=guarded)
+    app.include_router(_models_router(), dependencies=guarded)
+
+    @app.get("/health")
+    async def health() -> dict:
+        state: ServerState = app.state.lingxi
+        return {"status": "ok", "model": state.model_name, "waiting": state.engine.waiting}
+
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    yield
+    app.state.lingxi.executor.shutdown(wait=False, cancel_futures=True)
+    app.state.lingxi.store.close()
+
+
+def _api_key_guard(options: ServerOptions):
+    expected = options.api_key.get_secret_value() if options.api_key else None
+
+    async def guard(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
+        if expected is None:
+            return
+        given = credentials.credentials if credentials else ""
+        if not secrets.compare_digest(given.encode(), expected.encode()):
+            raise HTTPException(401, "invalid or missing API key (Authorization: Bearer KEY)",
+                                headers={"WWW-Authenticate": "Bearer"})
+
+    return guard
+
+
+def _models_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/v1/models")
+    async def list_models(request: Request) -> dict:
+        state: ServerState = request.app.state.lingxi
+        return {"object": "list", "data": [
+            {"id": state.model_name, "object": "model", "created": 0, "owned_by": "lingxi"},
+        ]}
+
+    return router

@@ -1,0 +1,101 @@
+"""Lingxi's evaluation harness: benchmarks, a cached resumable runner, side-by-side reports.
+
+    from eval import get_benchmark, run_benchmark, write_report
+    bench = get_benchmark("bfcl_simple")                 # data from $LINGXI_DATA_DIR or ../shared/data
+    run = run_benchmark(engine, bench, limit=50, out_dir="runs/eval")
+    write_report([run.path, other_run_path], "runs/report")
+
+Benchmarks by name: see `BENCHMARKS`. GSM8K / SVAMP loaders and their numeric check are here for
+the agent-math evaluation; the agent loop itself lives with the agent.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from eval.agent_math import check_math_answer, extract_answer_number, load_gsm8k, load_svamp
+from eval.api_bank import APIBank
+from eval.base import (
+    Benchmark,
+    DataNotFoundError,
+    EvalError,
+    Item,
+    LoadIssue,
+    Prediction,
+    Record,
+    UnknownBenchmarkError,
+    resolve_data_dir,
+)
+from eval.bfcl import BFCLIrrelevance, BFCLMultiple, BFCLParallel, BFCLParallelMultiple, BFCLSimple
+from eval.ceval import CEval
+from eval.cmmlu import CMMLU
+from eval.mc import extract_choice
+from eval.mmlu import MMLU
+from eval.report import write_report
+from eval.runner import ProgressFn, RunResult, default_runs_dir, load_run, run_benchmark
+from eval.seal_tools import SealTools
+
+BENCHMARKS: dict[str, Callable[..., Benchmark]] = {
+    cls.name: cls
+    for cls in (
+        BFCLSimple, BFCLMultiple, BFCLParallel, BFCLParallelMultiple, BFCLIrrelevance,
+        MMLU, CEval, CMMLU, APIBank, SealTools,
+    )
+}
+"""Registry name -> benchmark class. Constructor options: data_dir, max_tokens, and per family:
+multiple choice n_shots / split / use_logprobs, api_bank all_tools, seal_tools split / n_distractors."""
+
+BENCHMARK_GROUPS = {
+    "bfcl": ["bfcl_simple", "bfcl_multiple", "bfcl_parallel", "bfcl_parallel_multiple", "bfcl_irrelevance"],
+    "mc": ["mmlu", "ceval", "cmmlu"],
+    "tools": ["api_bank", "seal_tools"],
+}
+"""Shorthands a command line may expand ("bfcl" -> its five categories)."""
+
+
+def benchmark_names(spec: str) -> list[str]:
+    """"bfcl,mmlu" -> the benchmark names it stands for, groups expanded, order kept."""
+    names: list[str] = []
+    for part in (p.strip() for p in spec.split(",")):
+        for name in BENCHMARK_GROUPS.get(part, [part] if part else []):
+            if name not in BENCHMARKS:
+                known = ", ".join([*BENCHMARKS, *BENCHMARK_GROUPS])
+                raise UnknownBenchmarkError(f"unknown benchmark {name!r}; known: {known}")
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def get_benchmark(name: str, data_dir: str | os.PathLike | None = None, **options) -> Benchmark:
+    """A benchmark by registry name; `options` go to its constructor."""
+    if name not in BENCHMARKS:
+        raise UnknownBenchmarkError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+    return BENCHMARKS[name](data_dir=data_dir, **options)
+
+
+__all__ = [
+    "BENCHMARKS",
+    "BENCHMARK_GROUPS",
+    "Benchmark",
+    "DataNotFoundError",
+    "EvalError",
+    "Item",
+    "LoadIssue",
+    "Prediction",
+    "ProgressFn",
+    "Record",
+    "RunResult",
+    "UnknownBenchmarkError",
+    "benchmark_names",
+    "check_math_answer",
+    "default_runs_dir",
+    "extract_answer_number",
+    "extract_choice",
+    "get_benchmark",
+    "load_gsm8k",
+    "load_run",
+    "load_svamp",
+    "resolve_data_dir",
+    "run_benchmark",
+    "write_report",
+]

@@ -1,0 +1,187 @@
+"""The one engine interface, and the templated engine every local backend is built on.
+
+A `ChatEngine` takes a `ChatRequest` and yields `ChatDelta`s. Local backends (llama.cpp,
+transformers, LMDeploy) only turn a prompt string into text pieces (`TextGenerator`);
+`TemplatedEngine` does the rest the same way for all of them: chat template, tool format,
+forced calls, context checks, and parsing the output back into tool calls.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from model.chat_template import ChatTemplate
+from model.errors import ContextLengthError, InvalidRequestError
+from model.tool_format import DEFAULT_TOOL_FORMAT, ToolFormat, forced_call_schema
+from model.types import ChatDelta, ChatRequest, ChatResult, SamplingParams, Usage
+
+logger = logging.getLogger(__name__)
+
+
+class ChatEngine(ABC):
+    """Chat messages + optional tools + sampling options in; text or a stream of deltas out."""
+
+    name: str = "engine"
+    n_ctx: int = 0
+
+    @abstractmethod
+    def stream(self, request: ChatRequest, cancel: threading.Event | None = None) -> Iterator[ChatDelta]:
+        """Yield deltas; the last one carries finish_reason and usage.
+
+        Setting `cancel` stops generation at the next token (finish_reason "cancelled").
+        Raises ContextLengthError or InvalidRequestError before the first delta.
+        """
+
+    def chat(self, request: ChatRequest, cancel: threading.Event | None = None) -> ChatResult:
+        content, calls = [], []
+        finish, usage, raw = "stop", Usage(), None
+        for delta in self.stream(request, cancel):
+            content.append(delta.content)
+            calls.extend(delta.tool_calls)
+            if delta.finish_reason:
+                finish, usage, raw = delta.finish_reason, delta.usage or usage, delta.raw_text
+        text = "".join(content).strip()
+        return ChatResult(
+            content=text or (None if calls else ""),
+            tool_calls=calls,
+            finish_reason=finish,
+            usage=usage,
+            raw_text=raw if raw is not None else text,
+        )
+
+    def count_prompt_tokens(self, request: ChatRequest) -> int:
+        return 0
+
+    def next_token_logprobs(self, request: ChatRequest, candidates: list[str]) -> dict[str, float] | None:
+        """Log-probability of each candidate (say "A".."D") as the answer's first token, or None
+        when the engine cannot tell (eval then falls back to generation)."""
+        return None
+
+    def close(self) -> None:
+        """Free the backend's resources."""
+
+
+@dataclass
+class TextChunk:
+    text: str
+    n_tokens: int = 1
+
+
+class TextGenerator(Protocol):
+    """What a backend must do: count tokens and continue a prompt, optionally under a JSON schema."""
+
+    n_ctx: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def generate(
+        self,
+        prompt: str,
+        params: SamplingParams,
+        json_schema: dict[str, Any] | None,
+        cancel: threading.Event,
+    ) -> Iterator[TextChunk]:
+        """Yield text pieces until a stop string, end of turn, max_tokens or cancel.
+
+        Finish with `return "stop" | "length"` (the generator's return value).
+        """
+        ...
+
+    def close(self) -> None: ...
+
+
+class TemplatedEngine(ChatEngine):
+    """A local model: chat template + tool format around a `TextGenerator`."""
+
+    def __init__(self, name: str, generator: TextGenerator, template: ChatTemplate,
+                 tool_format: ToolFormat = DEFAULT_TOOL_FORMAT):
+        self.name = name
+        self.generator = generator
+        self.template = template
+        self.tool_format = tool_format
+        self.n_ctx = generator.n_ctx
+
+    def render_prompt(self, request: ChatRequest) -> str:
+        messages = self.tool_format.prepare_messages(request.messages, request.active_tools())
+        prompt = self.template.render(messages, add_generation_prompt=True)
+        if request.forced_tool_names():
+            prompt += self.tool_format.call_prefix
+        return prompt
+
+    def count_prompt_tokens(self, request: ChatRequest) -> int:
+        return self.generator.count_tokens(self.render_prompt(request))
+
+    def next_token_logprobs(self, request: ChatRequest, candidates: list[str]) -> dict[str, float] | None:
+        scorer = getattr(self.generator, "next_token_logprobs", None)
+        return scorer(self.render_prompt(request), candidates) if scorer else None
+
+    def stream(self, request: ChatRequest, cancel: threading.Event | None = None) -> Iterator[ChatDelta]:
+        cancel = cancel or threading.Event()
+        forced = request.forced_tool_names()
+        schema = self._forced_schema(request, forced) if forced else None
+        prompt = self.render_prompt(request)
+        prompt_tokens = self.generator.count_tokens(prompt)
+        self._check_context(prompt_tokens, request.sampling.max_tokens)
+        return self._stream(request, prompt, prompt_tokens, schema, cancel)
+
+    def _stream(self, request, prompt, prompt_tokens, schema, cancel) -> Iterator[ChatDelta]:
+        params = self._bounded(request.sampling, prompt_tokens)
+        parser = self.tool_format.stream_parser(
+            request.active_tools(), forced=schema is not None
+        )
+        completion_tokens = 0
+        called = False
+        raw: list[str] = [self.tool_format.call_prefix] if schema else []
+        pieces = self.generator.generate(prompt, params, schema, cancel)
+        finish = "stop"
+        while True:
+            try:
+                chunk = next(pieces)
+            except StopIteration as end:
+                finish = end.value or "stop"
+                break
+            completion_tokens += chunk.n_tokens
+            raw.append(chunk.text)
+            delta = parser.feed(chunk.text)
+            called = called or bool(delta.tool_calls)
+            if delta.content or delta.tool_calls:
+                yield delta
+        if cancel.is_set():
+            finish = "cancelled"
+        last = parser.finish()
+        if (called or last.tool_calls) and finish == "stop":
+            finish = "tool_calls"
+        last.finish_reason = finish
+        last.usage = Usage(prompt_tokens, completion_tokens)
+        last.raw_text = "".join(raw)
+        yield last
+
+    def _forced_schema(self, request: ChatRequest, names: list[str]) -> dict[str, Any]:
+        by_name = {tool["function"]["name"]: tool for tool in request.tools}
+        unknown = [name for name in names if name not in by_name]
+        if unknown:
+            raise InvalidRequestError(f"tool_choice names unknown tool(s): {', '.join(unknown)}")
+        return forced_call_schema([by_name[name] for name in names])
+
+    def _check_context(self, prompt_tokens: int, max_tokens: int | None) -> None:
+        needed = prompt_tokens + (max_tokens or 1)
+        if needed > self.n_ctx:
+            raise ContextLengthError(prompt_tokens, max_tokens, self.n_ctx)
+
+    def _bounded(self, params: SamplingParams, prompt_tokens: int) -> SamplingParams:
+        room = self.n_ctx - prompt_tokens
+        max_tokens = min(params.max_tokens or room, room)
+        return SamplingParams(
+            max_tokens=max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            stop=list(params.stop),
+            seed=params.seed,
+        )
+
+    def close(self) -> None:
+        self.generator.close()

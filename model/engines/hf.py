@@ -1,0 +1,178 @@
+"""transformers: any Hugging Face model (or a GGUF through `gguf_file=`), plus a peft LoRA
+adapter, on CPU or CUDA. The path a freshly trained adapter is served on before export."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from model.engines.base import TextChunk
+from model.errors import EngineUnavailableError, GenerationError
+from model.types import SamplingParams
+
+logger = logging.getLogger(__name__)
+
+
+def pick_device(device: str = "auto") -> str:
+    import torch
+
+    if device != "auto":
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_hf_model(path: str, gguf_file: str | None = None, adapter: str | None = None,
+                  device: str = "auto", dtype: str = "auto"):
+    """(model, tokenizer) from a folder, hub id or GGUF, with an optional peft adapter applied."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    device = pick_device(device)
+    torch_dtype = {"auto": torch.bfloat16 if device == "cuda" else torch.float32,
+                   "float32": torch.float32, "bfloat16": torch.bfloat16,
+                   "float16": torch.float16}[dtype]
+    kwargs: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
+    logger.info("loading %s%s with transformers on %s", path, f" ({gguf_file})" if gguf_file else "", device)
+    tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, **kwargs)
+    if adapter:
+        from peft import PeftModel
+
+        logger.info("applying LoRA adapter %s", adapter)
+        model = PeftModel.from_pretrained(model, adapter)
+    model.to(device).eval()
+    return model, tokenizer
+
+
+class TransformersGenerator:
+    """Not thread-safe on its own: callers serialise access (the server's queue)."""
+
+    def __init__(self, model, tokenizer, n_ctx: int | None = None, stop: list[str] | None = None):
+        self.model = model
+        self.tokenizer = tokenizer
+        config_ctx = getattr(model.config, "max_position_embeddings", None) or 4096
+        self.n_ctx = min(n_ctx or config_ctx, config_ctx)
+        self.stop = list(stop or [])
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_path(cls, path: str, gguf_file: str | None = None, adapter: str | None = None,
+                  device: str = "auto", dtype: str = "auto", n_ctx: int | None = None):
+        try:
+            model, tokenizer = load_hf_model(path, gguf_file, adapter, device, dtype)
+        except OSError as error:
+            raise EngineUnavailableError(f"transformers could not load {path!r}: {error}") from error
+        return cls(model, tokenizer, n_ctx)
+
+    def special_tokens(self) -> tuple[str, str]:
+        return self.tokenizer.bos_token or "", self.tokenizer.eos_token or ""
+
+    @property
+    def chat_template(self) -> str | None:
+        return getattr(self.tokenizer, "chat_template", None)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def generate(self, prompt: str, params: SamplingParams, json_schema: dict[str, Any] | None,
+                 cancel: threading.Event) -> Iterator[TextChunk]:
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        if json_schema is not None:
+            # No schema-constrained decoding in plain transformers: the prompt already ends with
+            # the call prefix, and the output is parsed (and validated by the caller) as usual.
+            logger.debug("transformers engine: forced call decoded without a grammar")
+        inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.model.device)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        stops = self.stop + list(params.stop)
+        stopper = _StopOn(cancel, self.tokenizer, inputs["input_ids"].shape[1], stops)
+        sampling = params.temperature > 0
+        kwargs = dict(
+            **inputs, streamer=streamer, max_new_tokens=params.max_tokens,
+            do_sample=sampling, stopping_criteria=StoppingCriteriaList([stopper]),
+            pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+        )
+        if sampling:
+            kwargs.update(temperature=params.temperature, top_p=params.top_p)
+        with self._lock:
+            if params.seed is not None:
+                torch.manual_seed(params.seed)
+            errors: list[BaseException] = []
+            worker = threading.Thread(target=_run_generate, args=(self.model, kwargs, errors), daemon=True)
+            worker.start()
+            text = ""
+            for piece in streamer:
+                text += piece
+                cut = _first_stop(text, stops)
+                if cut is not None:
+                    piece = piece[: len(piece) - (len(text) - cut)]
+                    if piece:
+                        yield TextChunk(piece, 0)
+                    break
+                yield TextChunk(piece, 0)
+            cancel_after = stopper.stopped
+            stopper.stop_now = True
+            worker.join()
+            if errors:
+                raise GenerationError(f"transformers failed: {errors[0]}") from errors[0]
+            yield TextChunk("", stopper.generated)
+        hit_limit = stopper.generated >= (params.max_tokens or 0) and not cancel_after
+        return "length" if hit_limit else "stop"
+
+    def next_token_logprobs(self, prompt: str, candidates: list[str]) -> dict[str, float]:
+        import torch
+
+        ids = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.model.device)
+        with self._lock, torch.no_grad():
+            logits = self.model(**ids).logits[0, -1].float()
+        logprobs = torch.log_softmax(logits, dim=-1)
+        result = {}
+        for candidate in candidates:
+            token_ids = self.tokenizer(candidate, add_special_tokens=False)["input_ids"]
+            result[candidate] = float(logprobs[token_ids[0]]) if token_ids else float("-inf")
+        return result
+
+    def close(self) -> None:
+        self.model = None
+
+
+def _run_generate(model, kwargs, errors: list[BaseException]) -> None:
+    try:
+        model.generate(**kwargs)
+    except BaseException as error:  # reported to the caller's thread
+        errors.append(error)
+        kwargs["streamer"].end()
+
+
+def _first_stop(text: str, stops: list[str]) -> int | None:
+    found = [text.find(stop) for stop in stops if stop and stop in text]
+    return min(found) if found else None
+
+
+class _StopOn:
+    """Stops generate() on cancel, on a stop string, or when the consumer is done."""
+
+    def __init__(self, cancel: threading.Event, tokenizer, prompt_length: int, stops: list[str]):
+        self.cancel, self.tokenizer, self.prompt_length, self.stops = cancel, tokenizer, prompt_length, stops
+        self.generated = 0
+        self.stopped = False
+        self.stop_now = False
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        self.generated = input_ids.shape[1] - self.prompt_length
+        new_tokens = input_ids[0, self.prompt_length:][-8:]  # never the prompt's own turn ends
+        tail = self.tokenizer.decode(new_tokens, skip_special_tokens=False)
+        done = self.stop_now or self.cancel.is_set() or any(stop in tail for stop in self.stops)
+        self.stopped = self.stopped or done
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool)
+
+
+def gguf_parts(path: str) -> tuple[str, str]:
+    """A GGUF file path -> (folder, file name), as transformers' gguf_file= wants them."""
+    file = Path(path)
+    return str(file.parent), file.name

@@ -1,0 +1,134 @@
+"""llama.cpp through llama-cpp-python: the default engine on a CPU, for GGUF files."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from model.engines.base import TextChunk
+from model.errors import GenerationError
+from model.types import SamplingParams
+
+logger = logging.getLogger(__name__)
+
+
+def default_threads() -> int:
+    # FACTS.md: with another busy process on the cores, n_threads=2 can collapse throughput by
+    # 100x on this machine's 2 cores; one thread per physical core minus one is the safe default.
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class LlamaCppGenerator:
+    """A GGUF model in process. Not thread-safe: callers serialise access (the server's queue)."""
+
+    def __init__(self, model_path: str, n_ctx: int = 4096, n_threads: int | None = None,
+                 lora_path: str | None = None, stop: list[str] | None = None):
+        from llama_cpp import Llama
+
+        threads = n_threads or default_threads()
+        self.llm = Llama(
+            model_path=model_path,
+            n_ctx=n_ctx,
+            n_threads=threads,
+            n_threads_batch=threads,
+            lora_path=lora_path,
+            use_mmap=lora_path is None,  # llama.cpp applies a LoRA only with mmap off
+            verbose=False,
+        )
+        self.n_ctx = self.llm.n_ctx()
+        self.stop = list(stop or [])
+        self._lock = threading.Lock()
+
+    # -- metadata used to build the chat template --------------------------------------------
+    @property
+    def metadata(self) -> dict[str, str]:
+        return dict(self.llm.metadata)
+
+    def token_text(self, token_id: int) -> str:
+        if token_id < 0:
+            return ""
+        return self.llm.detokenize([token_id], special=True).decode("utf-8", errors="replace")
+
+    def special_tokens(self) -> tuple[str, str]:
+        return self.token_text(self.llm.token_bos()), self.token_text(self.llm.token_eos())
+
+    # -- TextGenerator -------------------------------------------------------------------------
+    def tokenize(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def generate(self, prompt: str, params: SamplingParams, json_schema: dict[str, Any] | None,
+                 cancel: threading.Event) -> Iterator[TextChunk]:
+        counter = _TokenCounter(cancel)
+        with self._lock:
+            try:
+                stream = self.llm.create_completion(
+                    prompt,
+                    max_tokens=params.max_tokens,
+                    temperature=params.temperature,
+                    top_p=params.top_p,
+                    stop=self.stop + list(params.stop),
+                    seed=params.seed,
+                    grammar=_grammar(json.dumps(json_schema, sort_keys=True)) if json_schema else None,
+                    stopping_criteria=[counter],
+                    stream=True,
+                )
+                finish = "stop"
+                for chunk in stream:
+                    choice = chunk["choices"][0]
+                    if choice["text"]:
+                        yield TextChunk(choice["text"], counter.take())
+                    finish = choice.get("finish_reason") or finish
+                if counter.pending:
+                    yield TextChunk("", counter.take())
+            except (RuntimeError, ValueError) as error:
+                raise GenerationError(f"llama.cpp failed: {error}") from error
+        return "length" if finish == "length" else "stop"
+
+    def next_token_logprobs(self, prompt: str, candidates: list[str]) -> dict[str, float]:
+        tokens = self.tokenize(prompt)
+        with self._lock:
+            self.llm.reset()
+            self.llm.eval(tokens)
+            logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),))
+            logits = logits.astype(np.float64)
+        logprobs = logits - (np.log(np.exp(logits - logits.max()).sum()) + logits.max())
+        result = {}
+        for candidate in candidates:
+            ids = self.llm.tokenize(candidate.encode("utf-8"), add_bos=False, special=False)
+            result[candidate] = float(logprobs[ids[0]]) if ids else float("-inf")
+        return result
+
+    def close(self) -> None:
+        self.llm.close()
+
+
+class _TokenCounter:
+    """A llama.cpp stopping criterion that counts generated tokens and honours cancellation."""
+
+    def __init__(self, cancel: threading.Event):
+        self.cancel = cancel
+        self.pending = 0
+
+    def __call__(self, input_ids, logits) -> bool:
+        self.pending += 1
+        return self.cancel.is_set()
+
+    def take(self) -> int:
+        taken, self.pending = self.pending, 0
+        return taken
+
+
+@lru_cache(maxsize=64)
+def _grammar(schema_json: str):
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_json_schema(schema_json, verbose=False)

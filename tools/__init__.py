@@ -1,0 +1,52 @@
+"""Lingxi's tools: typed functions with derived JSON schemas, one registry, five built-in tools.
+
+    from tools import default_registry
+    registry = default_registry()
+    registry.schemas()                                   # OpenAI ``tools`` JSON for the model
+    registry.call("calculator", '{"expression": "7/2"}')  # ToolResult(ok=True, content="3.5", ...)
+
+This package never imports agent_app or model (see shared/DESIGN.md).
+"""
+
+from tools.base import ExternalContent, FunctionTool, Tool, ToolResult, tool
+from tools.calculator import calculator
+from tools.defaults import default_registry, lingxi_home
+from tools.errors import (
+    ToolArgumentError,
+    ToolDefinitionError,
+    ToolError,
+    ToolExecutionError,
+    ToolTimeoutError,
+    ToolUnavailableError,
+    UnknownToolError,
+)
+from tools.fetch_url import FetchUrlTool
+from tools.knowledge_base import KnowledgeBase
+from tools.python_sandbox import PythonTool, SandboxLimits, run_python
+from tools.registry import ToolRegistry
+from tools.web_search import WebSearchTool
+
+__all__ = [
+    "ExternalContent",
+    "FetchUrlTool",
+    "FunctionTool",
+    "KnowledgeBase",
+    "PythonTool",
+    "SandboxLimits",
+    "Tool",
+    "ToolArgumentError",
+    "ToolDefinitionError",
+    "ToolError",
+    "ToolExecutionError",
+    "ToolRegistry",
+    "ToolResult",
+    "ToolTimeoutError",
+    "ToolUnavailableError",
+    "UnknownToolError",
+    "WebSearchTool",
+    "calculator",
+    "default_registry",
+    "lingxi_home",
+    "run_python",
+    "tool",
+]

@@ -1,0 +1,188 @@
+"""Batches for SFT: several examples packed into one row without attending to each other, or
+length-grouped padded batches as the plain fallback.
+
+Packing. Examples are placed into rows of at most `max_length` tokens (first-fit decreasing).
+Each row carries `position_ids` that restart at 0 for every example. Two ways keep one example
+from attending to another:
+- `attention="position_ids"` (default): no attention_mask at all. transformers (4.56+, 5.x)
+  derives the packed layout from the position_ids resets: flash-attention kernels get the
+  sequence boundaries, and the sdpa / eager paths (the CPU ones) build a block-diagonal causal
+  mask from them (`masking_utils.find_packed_sequence_indices`). This is what
+  `DataCollatorWithFlattening` relies on. A trap, checked in transformers 5.24: the detection
+  only runs when the forward pass has no KV cache, and Llama-family models create one whenever
+  `use_cache` is on, which is the config default (even in train mode, unless gradient
+  checkpointing is on). The examples then silently attend to each other. So the batch carries
+  `use_cache=False`; a trainer that builds its own batches must pass it too.
+- `attention="block_mask"`: an explicit 4D boolean mask (batch, 1, L, L), True where a token may
+  attend: causal within its own example only. Works with any attention implementation that
+  takes a 4D mask, and with any transformers version.
+Both are tested against running each example alone (tests/test_training_packing.py).
+
+The first label of every example is set to IGNORE_INDEX: a causal LM predicts token t+1 at
+position t, so without it the last token of one example would be trained to predict the first
+token of the next. (Unpacked, that label is never used either, so packed and unpacked losses
+are the same.)
+
+Padding rows of a packed batch form their own "example" (positions from 0, labels ignored).
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from training.errors import TrainingError
+from training.render import IGNORE_INDEX, TokenizedExample
+
+Attention = Literal["position_ids", "block_mask"]
+
+
+@dataclass
+class Pack:
+    input_ids: list[int] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+    position_ids: list[int] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)
+    ids: list[str | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    def add(self, example: TokenizedExample) -> None:
+        self.input_ids += example.input_ids
+        self.labels += [IGNORE_INDEX, *example.labels[1:]]
+        self.position_ids += range(len(example))
+        self.lengths.append(len(example))
+        self.ids.append(example.id)
+
+
+def pack_examples(examples: Sequence[TokenizedExample], max_length: int) -> list[Pack]:
+    """First-fit decreasing: longest examples first, each into the first row with room."""
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i]), reverse=True)
+    packs: list[Pack] = []
+    for index in order:
+        example = examples[index]
+        if len(example) > max_length:
+            raise TrainingError(f"example {example.id or index} has {len(example)} tokens, more than "
+                                f"max_length {max_length}: render with the same max_length")
+        for pack in packs:
+            if len(pack) + len(example) <= max_length:
+                pack.add(example)
+                break
+        else:
+            pack = Pack()
+            pack.add(example)
+            packs.append(pack)
+    return packs
+
+
+def packing_efficiency(packs: Sequence[Pack], max_length: int) -> float:
+    """Share of the rows' token slots holding real tokens."""
+    return sum(len(pack) for pack in packs) / (len(packs) * max_length) if packs else 0.0
+
+
+def unpack_labels(pack: Pack) -> list[list[int]]:
+    """The labels of each example in a row, in packing order."""
+    out, start = [], 0
+    for length in pack.lengths:
+        out.append(pack.labels[start: start + length])
+        start += length
+    return out
+
+
+def collate_packed(packs: Sequence[Pack], pad_token_id: int,
+                   attention: Attention = "position_ids") -> dict[str, Any]:
+    """Rows -> model inputs: input_ids, labels, position_ids, and for "block_mask" an
+    attention_mask (batch, 1, L, L) of booleans, for "position_ids" use_cache=False.
+    Rows are right-padded to the longest."""
+    import torch
+
+    width = max(len(pack) for pack in packs)
+    input_ids, labels, positions, lengths = [], [], [], []
+    for pack in packs:
+        pad = width - len(pack)
+        input_ids.append(pack.input_ids + [pad_token_id] * pad)
+        labels.append(pack.labels + [IGNORE_INDEX] * pad)
+        positions.append(pack.position_ids + list(range(pad)))
+        lengths.append(pack.lengths + ([pad] if pad else []))
+    batch: dict[str, Any] = {
+        "input_ids": torch.tensor(input_ids, dtype=torch.long),
+        "labels": torch.tensor(labels, dtype=torch.long),
+        "position_ids": torch.tensor(positions, dtype=torch.long),
+    }
+    if attention == "block_mask":
+        batch["attention_mask"] = block_causal_mask(lengths, width)
+    else:
+        batch["use_cache"] = False  # see the module docstring: with a cache, resets are ignored
+    return batch
+
+
+def block_causal_mask(lengths: Sequence[Sequence[int]], width: int):
+    """(batch, 1, width, width) bool: True where query i may attend key j, i.e. j <= i and both
+    in the same example. `lengths` holds each row's example lengths (summing to width)."""
+    import torch
+
+    mask = torch.zeros(len(lengths), 1, width, width, dtype=torch.bool)
+    causal = torch.ones(width, width, dtype=torch.bool).tril()
+    for row, row_lengths in enumerate(lengths):
+        if sum(row_lengths) != width:
+            raise TrainingError(f"row {row}: example lengths sum to {sum(row_lengths)}, not {width}")
+        start = 0
+        for length in row_lengths:
+            end = start + length
+            mask[row, 0, start:end, start:end] = causal[:length, :length]
+            start = end
+    return mask
+
+
+# ---- the padding fallback -------------------------------------------------------------------
+def length_grouped_batches(lengths: Sequence[int], batch_size: int, seed: int = 0,
+                           group_batches: int = 50) -> list[list[int]]:
+    """Indices in batches of similar length (little padding) yet in a shuffled order: shuffle,
+    cut into groups of `group_batches` batches, sort each group by length, batch it, shuffle the
+    batches; the batch holding the longest example goes first, so memory runs out at once if
+    it will."""
+    rng = random.Random(seed)
+    indices = list(range(len(lengths)))
+    rng.shuffle(indices)
+    group = batch_size * group_batches
+    batches: list[list[int]] = []
+    for start in range(0, len(indices), group):
+        chunk = sorted(indices[start: start + group], key=lambda i: lengths[i], reverse=True)
+        batches += [chunk[i: i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    if batches:
+        longest = max(range(len(batches)), key=lambda b: max(lengths[i] for i in batches[b]))
+        batches.insert(0, batches.pop(longest))
+    return batches
+
+
+def collate_padded(examples: Sequence[TokenizedExample], pad_token_id: int) -> dict[str, Any]:
+    """Right-padded input_ids, labels (IGNORE_INDEX on padding) and a 2D attention_mask."""
+    import torch
+
+    width = max(len(example) for example in examples)
+    input_ids, labels, attention = [], [], []
+    for example in examples:
+        pad = width - len(example)
+        input_ids.append(example.input_ids + [pad_token_id] * pad)
+        labels.append(example.labels + [IGNORE_INDEX] * pad)
+        attention.append([1] * len(example) + [0] * pad)
+    return {"input_ids": torch.tensor(input_ids, dtype=torch.long),
+            "labels": torch.tensor(labels, dtype=torch.long),
+            "attention_mask": torch.tensor(attention, dtype=torch.long)}
+
+
+def make_batches(examples: Sequence[TokenizedExample], *, max_length: int, batch_size: int,
+                 pad_token_id: int, packing: bool = True, attention: Attention = "position_ids",
+                 seed: int = 0) -> list[dict[str, Any]]:
+    """One epoch of batches. packing=True: rows packed to max_length, `batch_size` rows a batch,
+    in a shuffled order; packing=False: length-grouped padded batches of `batch_size` examples."""
+    if packing:
+        packs = pack_examples(examples, max_length)
+        random.Random(seed).shuffle(packs)
+        return [collate_packed(packs[i: i + batch_size], pad_token_id, attention)
+                for i in range(0, len(packs), batch_size)]
+    groups = length_grouped_batches([len(example) for example in examples], batch_size, seed)
+    return [collate_padded([examples[i] for i in group], pad_token_id) for group in groups]
