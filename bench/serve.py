@@ -35,6 +35,8 @@ def decode_rate(stamps: list[float]) -> float:
 
 
 def raw_run(llm, prompt: str, tokens: int) -> tuple[float, float, int]:
+    from llama_cpp import StoppingCriteriaList
+
     counted: list[float] = []
 
     def on_token(input_ids, logits) -> bool:
@@ -44,7 +46,7 @@ def raw_run(llm, prompt: str, tokens: int) -> tuple[float, float, int]:
     start = time.perf_counter()
     first = None
     for chunk in llm.create_completion(prompt, max_tokens=tokens, temperature=0, stream=True,
-                                       stop=["<|im_end|>"], stopping_criteria=[on_token]):
+                                       stop=["<|im_end|>"], stopping_criteria=StoppingCriteriaList([on_token])):
         if first is None and chunk["choices"][0]["text"]:
             first = time.perf_counter()
     return (first - start) * 1000, decode_rate(counted), len(counted)

@@ -6,7 +6,7 @@
     write_report([run.path, other_run_path], "runs/report")
 
 Benchmarks by name: see `BENCHMARKS`. GSM8K / SVAMP loaders and their numeric check are here for
-the agent-math evaluation; the agent loop itself lives with the agent.
+the agent-math loaders; `svamp_agent` and `gsm8k_agent` (eval/agent_tasks.py) run them through the agent loop.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable
 
 from eval.agent_math import check_math_answer, extract_answer_number, load_gsm8k, load_svamp
+from eval.agent_tasks import GSM8KAgent, SVAMPAgent
 from eval.api_bank import APIBank
 from eval.base import (
     Benchmark,
@@ -39,7 +40,7 @@ BENCHMARKS: dict[str, Callable[..., Benchmark]] = {
     cls.name: cls
     for cls in (
         BFCLSimple, BFCLMultiple, BFCLParallel, BFCLParallelMultiple, BFCLIrrelevance,
-        MMLU, CEval, CMMLU, APIBank, SealTools,
+        MMLU, CEval, CMMLU, APIBank, SealTools, SVAMPAgent, GSM8KAgent,
     )
 }
 """Registry name -> benchmark class. Constructor options: data_dir, max_tokens, and per family:
@@ -49,6 +50,7 @@ BENCHMARK_GROUPS = {
     "bfcl": ["bfcl_simple", "bfcl_multiple", "bfcl_parallel", "bfcl_parallel_multiple", "bfcl_irrelevance"],
     "mc": ["mmlu", "ceval", "cmmlu"],
     "tools": ["api_bank", "seal_tools"],
+    "agent": ["svamp_agent", "gsm8k_agent"],
 }
 """Shorthands a command line may expand ("bfcl" -> its five categories)."""
 

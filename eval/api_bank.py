@@ -17,14 +17,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from eval.base import Benchmark, Item, Prediction, Record
-from eval.call_match import match_calls, tool_schema
+from eval.base import Benchmark, Item
+from eval.call_match import GoldCallsBenchmark, tool_schema
 from model.types import ChatRequest, Message
 
 DIALOGUE_DIR = ("api_bank", "lv1-lv2-samples", "level-1-given-desc")
 
 
-class APIBank(Benchmark):
+class APIBank(GoldCallsBenchmark, Benchmark):
     name = "api_bank"
     default_max_tokens = 256
 
@@ -110,24 +110,7 @@ class APIBank(Benchmark):
         return tool_schema(name, str(api.get("description", "")), parameters, list(parameters))
 
     def build_request(self, item: Item) -> ChatRequest:
-        return ChatRequest(
-            messages=copy.deepcopy(item.data["messages"]),
-            tools=item.data["tools"],
-            tool_choice="auto",
-            sampling=self.sampling(),
-        )
-
-    def check(self, item: Item, prediction: Prediction) -> Record:
-        result = match_calls(prediction.calls, item.data["gold"])
-        return self.record(
-            item,
-            prediction,
-            correct=result.correct,
-            scores=result.scores(),
-            error_type=result.error_type,
-            error=result.error,
-            details={"gold": item.data["gold"]},
-        )
+        return self.request_for(item, copy.deepcopy(item.data["messages"]))
 
 
 def _is_plain_assistant(messages: list[Message]) -> bool:

@@ -87,6 +87,8 @@ class Prediction:
     error_type: str | None = None
     """Set when the engine raised a model error (the class name), e.g. "ContextLengthError"."""
     error: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    """Benchmark-specific facts about how the answer came about (e.g. an agent's step counts)."""
 
     @classmethod
     def from_result(cls, result: ChatResult, seconds: float = 0.0) -> "Prediction":

@@ -214,3 +214,20 @@ def tool_schema(name: str, description: str, parameters: dict[str, Any], require
             "parameters": {"type": "object", "properties": properties, "required": list(required)},
         },
     }
+
+
+class GoldCallsBenchmark:
+    """Mixin for benchmarks whose items hold gold calls in `item.data["gold"]` and whose requests
+    offer `item.data["tools"]`: the checking is the same, whatever the data looks like."""
+
+    def request_for(self, item, messages):
+        from model.types import ChatRequest
+
+        return ChatRequest(messages=messages, tools=item.data["tools"], tool_choice="auto",
+                           sampling=self.sampling())
+
+    def check(self, item, prediction):
+        result = match_calls(prediction.calls, item.data["gold"])
+        return self.record(item, prediction, correct=result.correct, scores=result.scores(),
+                           error_type=result.error_type, error=result.error,
+                           details={"gold": item.data["gold"]})

@@ -16,12 +16,12 @@ import hashlib
 import random
 from typing import Any
 
-from eval.base import Benchmark, Item, Prediction, Record
-from eval.call_match import match_calls, tool_schema
+from eval.base import Benchmark, Item
+from eval.call_match import GoldCallsBenchmark, tool_schema
 from model.types import ChatRequest
 
 
-class SealTools(Benchmark):
+class SealTools(GoldCallsBenchmark, Benchmark):
     name = "seal_tools"
     default_max_tokens = 512
 
@@ -89,24 +89,7 @@ class SealTools(Benchmark):
         return offered
 
     def build_request(self, item: Item) -> ChatRequest:
-        return ChatRequest(
-            messages=[{"role": "user", "content": item.data["query"]}],
-            tools=item.data["tools"],
-            tool_choice="auto",
-            sampling=self.sampling(),
-        )
-
-    def check(self, item: Item, prediction: Prediction) -> Record:
-        result = match_calls(prediction.calls, item.data["gold"])
-        return self.record(
-            item,
-            prediction,
-            correct=result.correct,
-            scores=result.scores(),
-            error_type=result.error_type,
-            error=result.error,
-            details={"gold": item.data["gold"]},
-        )
+        return self.request_for(item, [{"role": "user", "content": item.data["query"]}])
 
 
 def _top_field(tool: dict) -> str:

@@ -52,8 +52,9 @@ class SlowEngine(ChatEngine):
 class CharGenerator:
     """A TextGenerator whose tokens are characters and whose output is scripted."""
 
-    def __init__(self, output: str, n_ctx: int = 400):
+    def __init__(self, output: str, n_ctx: int = 400, supports_json_schema: bool = True):
         self.output, self.n_ctx = output, n_ctx
+        self.supports_json_schema = supports_json_schema
         self.prompts: list[str] = []
         self.schemas: list = []
 

@@ -86,3 +86,14 @@ def test_raw_text_keeps_the_calls_that_were_parsed_out():
     forced, _ = engine('{"name": "calculator", "arguments": {"expression": "1"}}')
     request = ChatRequest([{"role": "user", "content": "x"}], tools=[CALC], tool_choice="required")
     assert forced.chat(request).raw_text.startswith("<tool_call>\n{")
+
+
+def test_without_grammar_a_call_forced_to_one_tool_gets_its_name_prefilled():
+    generator = CharGenerator('{"expression": "3*3"}}', n_ctx=2000, supports_json_schema=False)
+    eng = TemplatedEngine("fake", generator, ChatTemplate())
+    request = ChatRequest([{"role": "user", "content": "x"}], tools=[CALC],
+                          tool_choice={"type": "function", "function": {"name": "calculator"}})
+    result = eng.chat(request)
+    assert generator.prompts[0].endswith('<tool_call>\n{"name": "calculator", "arguments": ')
+    assert [(c.name, c.arguments) for c in result.tool_calls] == [("calculator", {"expression": "3*3"})]
+    assert result.raw_text == '<tool_call>\n{"name": "calculator", "arguments": {"expression": "3*3"}}'

@@ -7,6 +7,7 @@ forced calls, context checks, and parsing the output back into tool calls.
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from abc import ABC, abstractmethod
@@ -109,8 +110,17 @@ class TemplatedEngine(ChatEngine):
         messages = self.tool_format.prepare_messages(request.messages, request.active_tools())
         prompt = self.template.render(messages, add_generation_prompt=True)
         if request.forced_tool_names():
-            prompt += self.tool_format.call_prefix
+            prompt += self.tool_format.call_prefix + self._name_prefill(request)
         return prompt
+
+    def _name_prefill(self, request: ChatRequest) -> str:
+        """Without grammar support, a call forced to one tool starts with that tool's name
+        written into the prompt, so at least the name is right; the arguments stay free."""
+        names = request.forced_tool_names() or []
+        if getattr(self.generator, "supports_json_schema", True) or len(names) != 1:
+            return ""
+        return '{"name": ' + json.dumps(names[0], ensure_ascii=False) + ', "arguments": '
+
 
     def count_prompt_tokens(self, request: ChatRequest) -> int:
         return self.generator.count_tokens(self.render_prompt(request))
@@ -135,7 +145,9 @@ class TemplatedEngine(ChatEngine):
         )
         completion_tokens = 0
         called = False
-        raw: list[str] = [self.tool_format.call_prefix] if schema else []
+        prefill = self._name_prefill(request) if schema else ""
+        raw: list[str] = [self.tool_format.call_prefix + prefill] if schema else []
+        parser.feed(prefill)
         pieces = self.generator.generate(prompt, params, schema, cancel)
         finish = "stop"
         while True:

@@ -46,8 +46,26 @@ def load_hf_model(path: str, gguf_file: str | None = None, adapter: str | None =
     return model, tokenizer
 
 
-class TransformersGenerator:
+class HFTokenizerMixin:
+    """What a generator with a Hugging Face tokenizer (`self.tokenizer`) knows about its text."""
+
+    def special_tokens(self) -> tuple[str, str]:
+        return self.tokenizer.bos_token or "", self.tokenizer.eos_token or ""
+
+    @property
+    def chat_template(self) -> str | None:
+        return getattr(self.tokenizer, "chat_template", None)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+class TransformersGenerator(HFTokenizerMixin):
     """Not thread-safe on its own: callers serialise access (the server's queue)."""
+
+    supports_json_schema = False
+    """Plain transformers has no grammar-constrained decoding: a forced call gets its tool's
+    name written into the prompt, and its arguments are generated freely."""
 
     def __init__(self, model, tokenizer, n_ctx: int | None = None, stop: list[str] | None = None):
         self.model = model
@@ -66,25 +84,11 @@ class TransformersGenerator:
             raise EngineUnavailableError(f"transformers could not load {path!r}: {error}") from error
         return cls(model, tokenizer, n_ctx)
 
-    def special_tokens(self) -> tuple[str, str]:
-        return self.tokenizer.bos_token or "", self.tokenizer.eos_token or ""
-
-    @property
-    def chat_template(self) -> str | None:
-        return getattr(self.tokenizer, "chat_template", None)
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-
     def generate(self, prompt: str, params: SamplingParams, json_schema: dict[str, Any] | None,
                  cancel: threading.Event) -> Iterator[TextChunk]:
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
-        if json_schema is not None:
-            # No schema-constrained decoding in plain transformers: the prompt already ends with
-            # the call prefix, and the output is parsed (and validated by the caller) as usual.
-            logger.debug("transformers engine: forced call decoded without a grammar")
         inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.model.device)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         stops = self.stop + list(params.stop)
@@ -169,7 +173,7 @@ class _StopOn:
         tail = self.tokenizer.decode(new_tokens, skip_special_tokens=False)
         done = self.stop_now or self.cancel.is_set() or any(stop in tail for stop in self.stops)
         self.stopped = self.stopped or done
-        return torch.full((input_ids.shape[0],), done, dtype=torch.bool)
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
 
 
 def gguf_parts(path: str) -> tuple[str, str]:

@@ -67,7 +67,9 @@ class LlamaCppGenerator:
 
     def generate(self, prompt: str, params: SamplingParams, json_schema: dict[str, Any] | None,
                  cancel: threading.Event) -> Iterator[TextChunk]:
-        counter = _TokenCounter(cancel)
+        from llama_cpp import StoppingCriteriaList
+
+        check = _CancelCheck(cancel)
         with self._lock:
             try:
                 stream = self.llm.create_completion(
@@ -78,20 +80,27 @@ class LlamaCppGenerator:
                     stop=self.stop + list(params.stop),
                     seed=params.seed,
                     grammar=_grammar(json.dumps(json_schema, sort_keys=True)) if json_schema else None,
-                    stopping_criteria=[counter],
+                    stopping_criteria=StoppingCriteriaList([check]),
                     stream=True,
                 )
                 finish = "stop"
                 for chunk in stream:
                     choice = chunk["choices"][0]
                     if choice["text"]:
-                        yield TextChunk(choice["text"], counter.take())
+                        yield TextChunk(choice["text"], 0)
                     finish = choice.get("finish_reason") or finish
-                if counter.pending:
-                    yield TextChunk("", counter.take())
             except (RuntimeError, ValueError) as error:
                 raise GenerationError(f"llama.cpp failed: {error}") from error
+            yield TextChunk("", self._completion_tokens(prompt, finish, params.max_tokens))
         return "length" if finish == "length" else "stop"
+
+    def _completion_tokens(self, prompt: str, finish: str, max_tokens: int | None) -> int:
+        """Tokens generated, as llama.cpp's own usage counts them. After an end-of-turn token or a
+        cancel, every kept token has been evaluated, so the context holds prompt + completion;
+        after a user stop string the last kept token is not evaluated yet (one short)."""
+        if finish == "length" and max_tokens:
+            return max_tokens
+        return max(0, self.llm.n_tokens - len(self.tokenize(prompt)))
 
     def next_token_logprobs(self, prompt: str, candidates: list[str]) -> dict[str, float]:
         tokens = self.tokenize(prompt)
@@ -111,20 +120,14 @@ class LlamaCppGenerator:
         self.llm.close()
 
 
-class _TokenCounter:
-    """A llama.cpp stopping criterion that counts generated tokens and honours cancellation."""
+class _CancelCheck:
+    """A llama.cpp stopping criterion, asked once per sampled token: stop when cancelled."""
 
     def __init__(self, cancel: threading.Event):
         self.cancel = cancel
-        self.pending = 0
 
     def __call__(self, input_ids, logits) -> bool:
-        self.pending += 1
         return self.cancel.is_set()
-
-    def take(self) -> int:
-        taken, self.pending = self.pending, 0
-        return taken
 
 
 @lru_cache(maxsize=64)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from model.engines.base import TextChunk
+from model.engines.hf import HFTokenizerMixin
 from model.errors import EngineUnavailableError
 from model.types import SamplingParams
 
@@ -37,7 +38,7 @@ def require_cuda() -> None:
         ) from error
 
 
-class LMDeployGenerator:
+class LMDeployGenerator(HFTokenizerMixin):
     def __init__(self, model_path: str, n_ctx: int = 4096, backend: Literal["pytorch", "turbomind"] = "pytorch",
                  tp: int = 1, quant_policy: int = 0, cache_max_entry_count: float = 0.5,
                  stop: list[str] | None = None):
@@ -53,16 +54,6 @@ class LMDeployGenerator:
         self.tokenizer = AutoTokenizer.from_pretrained(model_path)
         self.n_ctx = n_ctx
         self.stop = list(stop or [])
-
-    def special_tokens(self) -> tuple[str, str]:
-        return self.tokenizer.bos_token or "", self.tokenizer.eos_token or ""
-
-    @property
-    def chat_template(self) -> str | None:
-        return getattr(self.tokenizer, "chat_template", None)
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def generate(self, prompt: str, params: SamplingParams, json_schema: dict[str, Any] | None,
                  cancel: threading.Event) -> Iterator[TextChunk]:
