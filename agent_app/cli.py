@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 import sys
-
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, CliApp, CliPositionalArg, CliSubCommand, SettingsConfigDict
@@ -52,11 +52,30 @@ class Chat(ModelOptions, BaseSettings):
     system: str | None = Field(None, description="system prompt")
     temperature: float = Field(0.7, ge=0, le=2, description="sampling temperature")
     max_tokens: int = Field(512, ge=1, description="longest answer in tokens")
+    agent: bool = Field(False, description="run each turn through the agent loop with tools")
+    tools: str | None = Field(None, description="agent tools, comma-separated (default: all)")
+    protocol: Literal["native", "react"] = Field("native", description="agent protocol")
+    language: Literal["en", "zh"] = Field("en", description="ReAct prompt language")
+    max_steps: int = Field(6, ge=1, le=20, description="agent step limit")
 
     def cli_cmd(self) -> None:
-        from agent_app.terminal_chat import run_terminal_chat
+        from agent_app import terminal_chat
+        from model.types import SamplingParams
 
-        run_terminal_chat(_load_engine(self), self.system, self.temperature, self.max_tokens)
+        engine = _load_engine(self)
+        sampling = SamplingParams(max_tokens=self.max_tokens, temperature=self.temperature)
+        if not self.agent:
+            turn, reset = terminal_chat.plain_chat(engine, self.system, sampling)
+        else:
+            from agent_app.agent import Agent, AgentConfig
+            from agent_app.protocols import make_protocol
+            from tools import default_registry
+
+            names = [name.strip() for name in self.tools.split(",")] if self.tools else None
+            agent = Agent(engine, default_registry(), make_protocol(self.protocol, self.language),
+                          AgentConfig(self.max_steps, self.system, sampling, names))
+            turn, reset = terminal_chat.agent_chat(agent)
+        terminal_chat.run_terminal_chat(turn, reset, engine.name)
 
 
 class EvalReport(BaseModel):
