@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh machine:
-#   make run   - create .venv, install everything, serve Lingxi on the bundled model at http://127.0.0.1:7860
+#   make run   - create .venv, install everything, serve the Lingxi web app (chat UI + API) on the
+#                bundled model at http://127.0.0.1:7860
 #   make test  - the same set-up, then the whole test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
@@ -28,7 +29,7 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/lingxi serve --port 7860
+	$(PY) app.py --port 7860
 
 test: $(STAMP)
 	$(PY) -m pytest -q

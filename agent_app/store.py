@@ -3,6 +3,9 @@
 Every message is committed as it is appended, so a killed process loses no completed message.
 A conversation exports as one training example in the training format (OpenAI messages with
 `tools` and `tool_calls`, one JSON object per line of a JSONL file).
+
+Feedback (a thumbs up or down on an assistant message) is kept by the message's position in its
+conversation; liked answers export as training examples that end with the liked answer.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from model.types import Message, ToolSchema
 
@@ -32,7 +35,15 @@ CREATE TABLE IF NOT EXISTS messages (
     created REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_by_session ON messages(session_id, id);
+CREATE TABLE IF NOT EXISTS feedback (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    rating TEXT NOT NULL CHECK (rating IN ('like', 'dislike')),
+    created REAL NOT NULL,
+    PRIMARY KEY (session_id, position)
+);
 """
+Rating = Literal["like", "dislike"]
 
 
 class SessionNotFoundError(KeyError):
@@ -139,6 +150,67 @@ class ConversationStore:
             for session_id in session_ids:
                 out.write(json.dumps(self.export_example(session_id, tools), ensure_ascii=False) + "\n")
         return len(session_ids)
+
+    def truncate(self, session_id: str, keep: int) -> int:
+        """Keep the first `keep` messages (regenerate, edit and resend); return how many were removed.
+        Feedback on the removed messages goes with them."""
+        self._require(session_id)
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                removed = self._db.execute(
+                    "DELETE FROM messages WHERE session_id = ? AND id NOT IN "
+                    "(SELECT id FROM messages WHERE session_id = ? ORDER BY id LIMIT ?)",
+                    (session_id, session_id, max(keep, 0))).rowcount
+                self._db.execute("DELETE FROM feedback WHERE session_id = ? AND position >= ?", (session_id, keep))
+                self._db.execute("UPDATE sessions SET updated = ? WHERE id = ?", (time.time(), session_id))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return removed
+
+    def set_feedback(self, session_id: str, position: int, rating: Rating | None) -> None:
+        """Rate the assistant message at `position` (0-based, as in `messages()`); None clears it."""
+        messages = self.messages(session_id)
+        if not 0 <= position < len(messages) or messages[position]["role"] != "assistant":
+            raise ValueError(f"message {position} of {session_id!r} is not an assistant message")
+        with self._lock:
+            if rating is None:
+                self._db.execute("DELETE FROM feedback WHERE session_id = ? AND position = ?", (session_id, position))
+                return
+            self._db.execute("INSERT OR REPLACE INTO feedback (session_id, position, rating, created) "
+                             "VALUES (?, ?, ?, ?)", (session_id, position, rating, time.time()))
+
+    def feedback(self, session_id: str) -> dict[int, Rating]:
+        """The ratings of one conversation: {position: "like" | "dislike"}."""
+        with self._lock:
+            rows = self._db.execute("SELECT position, rating FROM feedback WHERE session_id = ? ORDER BY position",
+                                    (session_id,)).fetchall()
+        return {row[0]: row[1] for row in rows}
+
+    def liked(self) -> list[tuple[str, int]]:
+        """(session id, position of its last liked answer) for every conversation with a liked
+        answer, most recently updated first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT f.session_id, MAX(f.position) FROM feedback f JOIN sessions s ON s.id = f.session_id "
+                "WHERE f.rating = 'like' GROUP BY f.session_id ORDER BY MAX(s.updated) DESC").fetchall()
+        return [(row[0], row[1]) for row in rows]
+
+    def export_liked_jsonl(self, path: Path | str, tools: list[ToolSchema] | None = None,
+                           system: str | None = None) -> int:
+        """One training example per conversation with a liked answer, cut after its last liked
+        answer (what follows was not approved). Returns the number of examples written."""
+        with open(path, "w", encoding="utf-8") as out:
+            liked = self.liked()
+            for session_id, position in liked:
+                messages = [_for_training(m) for m in self.messages(session_id)[: position + 1]]
+                if system:
+                    messages.insert(0, {"role": "system", "content": system})
+                example = {"messages": messages, "tools": list(tools or [])}
+                out.write(json.dumps(example, ensure_ascii=False) + "\n")
+        return len(liked)
 
     def _require(self, session_id: str) -> None:
         if not self.exists(session_id):

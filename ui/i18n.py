@@ -1,0 +1,98 @@
+"""Every piece of interface text, in English and Chinese: one table, looked up with `t()`."""
+from __future__ import annotations
+
+from typing import Literal
+
+Language = Literal["en", "zh"]
+LANGUAGES: list[tuple[str, Language]] = [("English", "en"), ("中文", "zh")]
+
+TEXT: dict[str, tuple[str, str]] = {
+    # the page
+    "title": ("## Lingxi · a local assistant that uses tools",
+              "## 灵犀 · 会用工具的本地助手"),
+    "language": ("Language", "界面语言"),
+    # chat
+    "chat": ("Chat", "对话"),
+    "placeholder": ("Ask anything, or about your documents… (Enter sends)",
+                    "随便问，也可以问你的文档…（回车发送）"),
+    "send": ("Send", "发送"),
+    "stop": ("Stop", "停止"),
+    "regenerate": ("Regenerate", "重新生成"),
+    "clear": ("Clear", "清空"),
+    # conversations
+    "sessions": ("Conversations", "会话"),
+    "new_chat": ("New chat", "新对话"),
+    "title_box": ("Title of this conversation", "当前会话标题"),
+    "rename": ("Rename", "重命名"),
+    "delete": ("Delete", "删除"),
+    "untitled": ("New chat", "新对话"),
+    # settings
+    "settings": ("Settings", "设置"),
+    "model": ("Model", "模型"),
+    "model_default": ("Default: {name}", "默认：{name}"),
+    "model_bundled": ("Bundled: SmolLM2-135M-Instruct", "内置：SmolLM2-135M-Instruct"),
+    "model_adapter": ("Bundled + adapter: {name}", "内置 + 适配器：{name}"),
+    "model_remote": ("OpenAI-compatible endpoint (e.g. LMDeploy)", "兼容 OpenAI 的接口（如 LMDeploy）"),
+    "endpoint_url": ("Endpoint URL", "接口地址"),
+    "endpoint_model": ("Model name (empty: the endpoint's first)", "模型名（留空：取接口的第一个）"),
+    "endpoint_key": ("API key (optional)", "API 密钥（可选）"),
+    "load_model": ("Load model", "加载模型"),
+    "model_status": ("Model in use: **{name}**", "当前模型：**{name}**"),
+    "model_loaded": ("Model ready: **{name}** (loaded in {seconds:.1f} s)", "模型就绪：**{name}**（加载用时 {seconds:.1f} 秒）"),
+    "model_loading": ("Loading {name}…", "正在加载 {name}…"),
+    "model_load_failed": ("Could not load the model: {error}", "模型加载失败：{error}"),
+    "tools": ("Tools the agent may use", "可用工具"),
+    "protocol": ("Agent protocol", "智能体协议"),
+    "protocol_native": ("Native tool calls", "原生工具调用"),
+    "protocol_react": ("ReAct (thought, action)", "ReAct（思考—行动）"),
+    "system_prompt": ("System prompt", "系统提示词"),
+    "temperature": ("Temperature", "温度"),
+    "max_steps": ("Step limit", "步数上限"),
+    # knowledge base
+    "knowledge": ("Knowledge", "知识库"),
+    "upload": ("Add .txt / .md / .pdf files", "添加 .txt / .md / .pdf 文件"),
+    "documents": ("Documents", "文档"),
+    "doc_source": ("Document", "文档"),
+    "doc_chunks": ("Chunks", "片段数"),
+    "doc_pages": ("Pages", "页数"),
+    "remove_choice": ("Document to remove", "要移除的文档"),
+    "remove_doc": ("Remove", "移除"),
+    "ingested": ("Added **{source}**: {chunks} chunks", "已添加 **{source}**：{chunks} 个片段"),
+    "ingest_failed": ("Could not add **{source}**: {error}", "无法添加 **{source}**：{error}"),
+    "ingesting": ("Reading {source}…", "正在读取 {source}…"),
+    "removed": ("Removed **{source}** ({chunks} chunks)", "已移除 **{source}**（{chunks} 个片段）"),
+    "kb_failed": ("The knowledge base failed: {error}", "知识库出错：{error}"),
+    # training data
+    "data": ("Data", "数据"),
+    "data_help": ("Rate answers with the thumbs under each answer. Exports are OpenAI-messages JSONL "
+                  "(with the tools that were on), ready for fine-tuning with `lingxi train`.",
+                  "用每条回答下方的赞 / 踩评价回答。导出为 OpenAI messages 格式的 JSONL（含启用的工具），"
+                  "可直接用 `lingxi train` 微调。"),
+    "export_chat": ("Export this conversation", "导出当前会话"),
+    "export_liked": ("Export all liked answers", "导出所有点赞的回答"),
+    "export_file": ("Training data (JSONL)", "训练数据（JSONL）"),
+    "exported": ("Wrote {count} example(s) to `{path}`", "已写入 {count} 条样本：`{path}`"),
+    "nothing_to_export": ("Nothing to export yet.", "暂无可导出的内容。"),
+    "rated": ("Feedback saved.", "已保存评价。"),
+    # what the chat shows for agent steps and failures
+    "tool_step": ("Tool · {name}", "工具 · {name}"),
+    "tool_failed": ("Tool · {name} (failed)", "工具 · {name}（失败）"),
+    "arguments": ("Arguments", "参数"),
+    "result": ("Result", "结果"),
+    "running": ("running…", "运行中…"),
+    "thought": ("Thought", "思考"),
+    "format_error": ("Format error, shown to the model", "格式错误（已反馈给模型）"),
+    "model_failed": ("⚠ The model failed: {error}", "⚠ 模型出错：{error}"),
+    "internal_error": ("⚠ Something went wrong: {error}. The conversation is saved; try again.",
+                       "⚠ 出错了：{error}。会话已保存，请重试。"),
+    "step_limit": ("⚠ Stopped after {steps} steps without a final answer.", "⚠ 已达 {steps} 步上限，未得出最终回答。"),
+    "busy": ("An answer is still being written: wait, or press Stop.", "正在生成回答：请稍候，或点击停止。"),
+    "no_session": ("Start a conversation first.", "请先开始一段对话。"),
+}
+
+
+def t(language: str, key: str, **fields) -> str:
+    """The text for `key` in `language` ("en" or "zh"), with `fields` filled in."""
+    english, chinese = TEXT[key]
+    text = chinese if language == "zh" else english
+    return text.format(**fields) if fields else text

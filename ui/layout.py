@@ -1,0 +1,170 @@
+"""The page: conversations on the left, the chat in the middle, settings / knowledge / data on the
+right. Builds the components, hands them to each feature module's `wire`, and switches the
+interface language (every label comes from ui/i18n.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+
+from ui import chat, feedback, knowledge, models, sessions
+from ui.engines import DEFAULT
+from ui.i18n import LANGUAGES, t
+from ui.services import Services
+
+CSS = """
+#chat { flex-grow: 1; }
+#sessions { max-height: 420px; overflow-y: auto; }
+#sessions label { width: 100%; }
+.lingxi-header { margin-bottom: 0 !important; }
+footer { display: none !important; }
+"""
+THEME = gr.themes.Soft(primary_hue="teal", font=["ui-sans-serif", "system-ui", "sans-serif"],
+                       font_mono=["ui-monospace", "monospace"])
+
+
+@dataclass
+class Components:
+    """Every component a handler reads or writes, by name."""
+
+    demo: gr.Blocks
+    translated: list[tuple[Any, str, str]] = field(default_factory=list)
+    """(component, text key, property) for the language switch."""
+
+    def tr(self, component, key: str, prop: str = "label"):
+        self.translated.append((component, key, prop))
+        return component
+
+    def __getattr__(self, name: str) -> Any:  # only reached for components not yet built
+        raise AttributeError(f"no component named {name!r}")
+
+
+def build_blocks(services: Services) -> gr.Blocks:
+    language = services.language
+    with gr.Blocks(title="Lingxi 灵犀", analytics_enabled=False, fill_height=True) as demo:
+        c = Components(demo)
+        c.language = gr.State(language)
+        c.session_id = gr.State(None)
+        c.anchors = gr.State([])
+        c.engine_key = gr.State(DEFAULT)
+        _header(c, language)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=220):
+                _sessions_column(c, language, services)
+            with gr.Column(scale=4, min_width=480):
+                _chat_column(c, language)
+            with gr.Column(scale=2, min_width=300):
+                with gr.Tabs():
+                    with c.tr(gr.Tab(t(language, "settings"), elem_id="tab-settings"), "settings"):
+                        _settings_tab(c, language, services)
+                    with c.tr(gr.Tab(t(language, "knowledge"), elem_id="tab-knowledge"), "knowledge"):
+                        _knowledge_tab(c, language)
+                    with c.tr(gr.Tab(t(language, "data"), elem_id="tab-data"), "data"):
+                        _data_tab(c, language)
+        for module in (chat, sessions, knowledge, feedback, models):
+            module.wire(c, services)
+        _wire_language(c, services)
+    return demo
+
+
+def _header(c: Components, language: str) -> None:
+    with gr.Row(equal_height=True):
+        c.header = c.tr(gr.Markdown(t(language, "title"), elem_classes="lingxi-header"), "title", "value")
+        c.language_choice = c.tr(gr.Radio(LANGUAGES, value=language, label=t(language, "language"),
+                                          show_label=False, container=False, elem_id="language", scale=0,
+                                          min_width=200), "language")
+
+
+def _sessions_column(c: Components, language: str, services: Services) -> None:
+    c.new_chat = c.tr(gr.Button(t(language, "new_chat"), variant="primary", elem_id="new-chat"), "new_chat", "value")
+    c.sessions = c.tr(gr.Radio(choices=services.session_choices(), value=None, label=t(language, "sessions"),
+                               elem_id="sessions"), "sessions")
+    c.title_box = c.tr(gr.Textbox(label=t(language, "title_box"), elem_id="title-box", max_lines=1), "title_box")
+    with gr.Row():
+        c.rename = c.tr(gr.Button(t(language, "rename"), size="sm", elem_id="rename"), "rename", "value")
+        c.delete = c.tr(gr.Button(t(language, "delete"), size="sm", variant="stop", elem_id="delete"),
+                        "delete", "value")
+
+
+def _chat_column(c: Components, language: str) -> None:
+    c.chatbot = gr.Chatbot(label=t(language, "chat"), elem_id="chat", height=560, editable="user",
+                           feedback_options=("Like", "Dislike"), buttons=["copy", "copy_all"],
+                           layout="bubble", autoscroll=True)
+    with gr.Row(equal_height=True):
+        c.box = c.tr(gr.Textbox(placeholder=t(language, "placeholder"), show_label=False, scale=8, lines=1,
+                                max_lines=6, elem_id="input", autofocus=True, submit_btn=False), "placeholder",
+                     "placeholder")
+        c.send = c.tr(gr.Button(t(language, "send"), variant="primary", scale=1, min_width=80, elem_id="send"),
+                      "send", "value")
+    with gr.Row():
+        c.stop = c.tr(gr.Button(t(language, "stop"), size="sm", variant="stop", elem_id="stop"), "stop", "value")
+        c.regenerate = c.tr(gr.Button(t(language, "regenerate"), size="sm", elem_id="regenerate"),
+                            "regenerate", "value")
+        c.clear = c.tr(gr.Button(t(language, "clear"), size="sm", elem_id="clear"), "clear", "value")
+
+
+def _settings_tab(c: Components, language: str, services: Services) -> None:
+    c.model = gr.Dropdown(models.choices(services, language), value=DEFAULT, label=t(language, "model"),
+                          elem_id="model")
+    with gr.Group(visible=False) as c.endpoint:
+        c.endpoint_url = c.tr(gr.Textbox(label=t(language, "endpoint_url"), placeholder="http://127.0.0.1:23333/v1",
+                                         elem_id="endpoint-url"), "endpoint_url")
+        c.endpoint_model = c.tr(gr.Textbox(label=t(language, "endpoint_model"), elem_id="endpoint-model"),
+                                "endpoint_model")
+        c.endpoint_key = c.tr(gr.Textbox(label=t(language, "endpoint_key"), type="password"), "endpoint_key")
+        c.load_model = c.tr(gr.Button(t(language, "load_model"), size="sm", elem_id="load-model"),
+                            "load_model", "value")
+    c.model_status = gr.Markdown(t(language, "model_status", name=services.engines.default.name),
+                                 elem_id="model-status")
+    names = services.registry.names()
+    c.tools = c.tr(gr.CheckboxGroup(names, value=names, label=t(language, "tools"), elem_id="tools"), "tools")
+    c.protocol = gr.Radio(_protocols(language), value="native", label=t(language, "protocol"), elem_id="protocol")
+    c.system = c.tr(gr.Textbox(label=t(language, "system_prompt"), lines=2, elem_id="system"), "system_prompt")
+    c.temperature = c.tr(gr.Slider(0, 2, value=0.2, step=0.05, label=t(language, "temperature"),
+                                   elem_id="temperature"), "temperature")
+    c.max_steps = c.tr(gr.Slider(1, 20, value=6, step=1, label=t(language, "max_steps"), elem_id="max-steps"),
+                       "max_steps")
+
+
+def _protocols(language: str) -> list[tuple[str, str]]:
+    return [(t(language, "protocol_native"), "native"), (t(language, "protocol_react"), "react")]
+
+
+def _knowledge_tab(c: Components, language: str) -> None:
+    c.upload = c.tr(gr.File(file_count="multiple", file_types=[".txt", ".md", ".pdf"], label=t(language, "upload"),
+                            elem_id="upload", height=120), "upload")
+    c.kb_status = gr.Markdown(elem_id="kb-status")
+    c.documents = gr.Dataframe(headers=["", "", ""], interactive=False, label=t(language, "documents"),
+                               elem_id="documents", wrap=True)
+    with gr.Row(equal_height=True):
+        c.remove_choice = c.tr(gr.Dropdown([], label=t(language, "remove_choice"), elem_id="remove-choice",
+                                           scale=3), "remove_choice")
+        c.remove = c.tr(gr.Button(t(language, "remove_doc"), size="sm", variant="stop", elem_id="remove-doc",
+                                  scale=1), "remove_doc", "value")
+
+
+def _data_tab(c: Components, language: str) -> None:
+    c.data_help = c.tr(gr.Markdown(t(language, "data_help")), "data_help", "value")
+    c.export_chat = c.tr(gr.Button(t(language, "export_chat"), elem_id="export-chat"), "export_chat", "value")
+    c.export_liked = c.tr(gr.Button(t(language, "export_liked"), elem_id="export-liked"), "export_liked", "value")
+    c.export_status = gr.Markdown(elem_id="export-status")
+    c.export_file = c.tr(gr.File(label=t(language, "export_file"), interactive=False, elem_id="export-file"),
+                         "export_file")
+
+
+def _wire_language(c: Components, services: Services) -> None:
+    translated = list(c.translated)
+
+    def switch(language, session_id, engine_key):
+        updates = [gr.update(**{prop: t(language, key)}) for _, key, prop in translated]
+        chatbot, anchors = sessions.stored_view(services, session_id, language, label=t(language, "chat"))
+        return (language, *updates, chatbot, anchors,
+                gr.Dropdown(choices=models.choices(services, language), label=t(language, "model")),
+                t(language, "model_status", name=services.engines.name(engine_key)),
+                gr.Radio(choices=_protocols(language), label=t(language, "protocol")),
+                knowledge.document_table(services.knowledge, language))
+
+    outputs = [c.language, *[component for component, _, _ in translated], c.chatbot, c.anchors, c.model,
+               c.model_status, c.protocol, c.documents]
+    c.language_choice.input(switch, [c.language_choice, c.session_id, c.engine_key], outputs)

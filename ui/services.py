@@ -1,0 +1,34 @@
+"""What the UI's handlers work with: the engines, the tools, the store, the knowledge base.
+
+One `Services` per app, made by app.create_web_app; no module-level state anywhere in ui/.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent_app.store import ConversationStore
+from tools import KnowledgeBase, ToolRegistry
+from ui.engines import EngineCache
+
+
+@dataclass
+class Services:
+    engines: EngineCache
+    registry: ToolRegistry
+    store: ConversationStore
+    knowledge: KnowledgeBase | None
+    home: Path
+    language: str = "en"
+    """The interface language a new browser tab starts with."""
+
+    @property
+    def exports(self) -> Path:
+        """Where exported training data goes (served to the browser as downloads)."""
+        folder = self.home / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def session_choices(self) -> list[tuple[str, str]]:
+        """(title, id) for the conversation list, most recent first."""
+        return [(info.title, info.id) for info in self.store.sessions()]
