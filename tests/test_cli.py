@@ -70,3 +70,11 @@ def test_data_check_reports_problems_with_line_numbers():
 def test_missing_data_file_is_a_clear_error():
     result = run_cli("data", "check", "/no/such/file.jsonl")
     assert result.returncode == 1 and "no/such/file.jsonl" in result.stderr
+
+
+def test_train_and_export_report_bad_input_clearly(tmp_path):
+    result = run_cli("train", str(tmp_path / "missing.yaml"))
+    assert result.returncode == 1 and "missing.yaml" in result.stderr
+    result = run_cli("export", str(tmp_path / "no-run"), "--to", "gguf")
+    assert result.returncode == 1 and "no-run" in result.stderr
+    assert "SOURCE" in run_cli("export", "--help").stdout

@@ -1,0 +1,170 @@
+"""Training throughput and memory on the bundled model (SmolLM2-135M-Instruct), CPU.
+
+1. Same data, same model, same LoRA, same run length (one pass over the same examples, batch 4,
+   bf16 autocast): Lingxi's flow (training.trainer: packed rows, loss on assistant tokens) against
+   a plain peft + transformers `Trainer` fed the same rendered examples with per-example padding
+   (DataCollatorForSeq2Seq). Both count real (non-padding) tokens over the fit's wall time.
+2. Peak memory (max RSS) of a few steps of full, LoRA and QLoRA in Lingxi's flow.
+
+Each run is its own subprocess, so peaks and caches do not mix. Data: the glaive tool-call demos
+from $LINGXI_DATA_DIR or ../shared/data (converted with training.converters), else the built-in
+toy sample. Prints the figures and, last, `train tokens/s ratio (lingxi/plain): X` (goal >= 1.3).
+
+    .venv/bin/python bench/train.py [--examples 40] [--max-length 1024] [--threads 1] [--skip-memory]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BATCH = 4
+LORA = dict(lora_r=16, lora_alpha=32, lora_dropout=0.05)
+LR = 2e-4
+
+
+def write_data(folder: Path) -> tuple[Path, str]:
+    from training.config import default_data_dir
+    from training.formats import write_openai_jsonl
+
+    demos = default_data_dir() / "train_toolcall"
+    conversations, source = [], "built-in toy sample"
+    if demos.is_dir():
+        from training.converters import glaive
+
+        for name in ("glaive_toolcall_en_demo.json", "glaive_toolcall_zh_demo.json"):
+            if (demos / name).is_file():
+                conversations += glaive.convert(demos / name).conversations
+        source = f"glaive demos from {demos}"
+    if not conversations:
+        from training.toy import toy_conversations
+
+        conversations = toy_conversations(200)
+    path = folder / "bench.jsonl"
+    write_openai_jsonl(conversations, path)
+    return path, f"{source} ({len(conversations)} conversations)"
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+
+
+# ---- children -------------------------------------------------------------------------------
+def child_lingxi(args) -> dict:
+    from training.config import TrainConfig
+    from training.trainer import train
+
+    config = TrainConfig(name="bench", model="bundled", method=args.method, data=[args.data], max_examples=args.examples,
+                         max_length=args.max_length, packing=True, batch_size=BATCH, lr=LR, epochs=1,
+                         max_steps=args.steps, bf16=True, save_steps=10_000, output_dir=str(Path(args.out) / "run"),
+                         seed=0, threads=args.threads, **LORA)
+    result = train(config, resume=False)
+    return {"tokens": result.tokens, "steps": result.steps, "tokens_per_s": result.tokens_per_s,
+            "loss": result.final_loss, "peak_rss_gb": peak_rss_gb()}
+
+
+def child_plain(args) -> dict:
+    """peft + transformers Trainer, per-example padding, the same rendered examples and labels."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
+
+    from training.config import TrainConfig
+    from training.dataset import read_run_examples
+    from training.modeling import load_base
+    from training.render import SFTRenderer
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model, tokenizer = load_base("bundled")
+    model.config.use_cache = False
+    config = TrainConfig(data=[args.data], max_examples=args.examples, max_length=args.max_length, seed=0)
+    examples = SFTRenderer(tokenizer, max_length=args.max_length).render_all(read_run_examples(config))
+    dataset = [{"input_ids": e.input_ids, "labels": e.labels, "attention_mask": [1] * len(e)} for e in examples]
+    model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", r=LORA["lora_r"], lora_alpha=LORA["lora_alpha"],
+                                             lora_dropout=LORA["lora_dropout"], target_modules="all-linear"))
+    training_args = TrainingArguments(output_dir=str(Path(args.out) / "plain"), per_device_train_batch_size=BATCH,
+                                      num_train_epochs=1, learning_rate=LR, lr_scheduler_type="linear",
+                                      warmup_steps=0.03, max_grad_norm=1.0, bf16=True, use_cpu=True,
+                                      save_strategy="no", report_to=[], logging_steps=10, seed=0,
+                                      dataloader_num_workers=0, remove_unused_columns=False)
+    collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
+    trainer = Trainer(model=model, args=training_args, train_dataset=dataset, data_collator=collator)
+    start = time.perf_counter()
+    output = trainer.train()
+    elapsed = time.perf_counter() - start
+    tokens = sum(len(e) for e in examples)
+    del torch
+    return {"tokens": tokens, "steps": output.global_step, "tokens_per_s": tokens / elapsed,
+            "loss": output.training_loss, "peak_rss_gb": peak_rss_gb()}
+
+
+def run_child(kind: str, data: Path, out: Path, **options) -> dict:
+    command = [sys.executable, __file__, "--child", kind, "--data", str(data), "--out", str(out)]
+    for key, value in options.items():
+        command += [f"--{key.replace('_', '-')}", str(value)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise SystemExit(f"{kind} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--examples", type=int, default=40, help="examples in the throughput runs (one pass)")
+    parser.add_argument("--max-length", type=int, default=1024)
+    parser.add_argument("--memory-steps", type=int, default=3)
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads in every run (1 is steadier on a CPU shared with other work)")
+    parser.add_argument("--child", choices=["lingxi", "plain"], help=argparse.SUPPRESS)
+    parser.add_argument("--method", default="lora", help=argparse.SUPPRESS)
+    parser.add_argument("--steps", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        import logging
+
+        logging.basicConfig(level=logging.WARNING)
+        result = child_lingxi(args) if args.child == "lingxi" else child_plain(args)
+        print(json.dumps(result))
+        return
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        os.environ.setdefault("LINGXI_HOME", str(tmp / "home"))
+        data, described = write_data(tmp)
+        print(f"data: {described}; first {args.examples} (shuffled, seed 0), max_length {args.max_length}, "
+              f"batch {BATCH}, LoRA r{LORA['lora_r']} all-linear, bf16 autocast, {os.cpu_count()} CPUs, "
+              f"torch threads {args.threads or 'default'}", flush=True)
+        common = {"threads": args.threads} if args.threads else {}
+        lingxi = run_child("lingxi", data, tmp / "a", examples=args.examples, max_length=args.max_length, **common)
+        print(f"lingxi (packed, assistant-only loss): {lingxi['tokens']} tokens, {lingxi['steps']} steps, "
+              f"{lingxi['tokens_per_s']:.0f} tokens/s, peak RSS {lingxi['peak_rss_gb']:.2f} GB", flush=True)
+        plain = run_child("plain", data, tmp / "b", examples=args.examples, max_length=args.max_length, **common)
+        print(f"plain Trainer (per-example padding): {plain['tokens']} tokens, {plain['steps']} steps, "
+              f"{plain['tokens_per_s']:.0f} tokens/s, peak RSS {plain['peak_rss_gb']:.2f} GB", flush=True)
+        if not args.skip_memory:
+            for method in ("full", "lora", "qlora"):
+                started = time.perf_counter()
+                run = run_child("lingxi", data, tmp / method, method=method, examples=args.examples,
+                                max_length=512, steps=args.memory_steps, **common)
+                print(f"memory {method:5s} (max_length 512, batch {BATCH}, {run['steps']} steps): peak RSS "
+                      f"{run['peak_rss_gb']:.2f} GB, {run['tokens_per_s']:.0f} tokens/s "
+                      f"({time.perf_counter() - started:.0f} s with loading)", flush=True)
+        print(f"train tokens/s ratio (lingxi/plain): {lingxi['tokens_per_s'] / plain['tokens_per_s']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

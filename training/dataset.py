@@ -1,0 +1,145 @@
+"""The data step of a run: files -> examples -> token ids with loss masks -> a batch stream.
+
+Reading goes through training.formats (and training.converters for public sets), rendering
+through training.render (loss on assistant tokens for SFT, on every token for pretraining),
+batching through training.packing. `BatchStream` is the epochs laid end to end as one sequence
+of micro-batches: micro-batch `i` is always the same batch for the same config, so a resumed
+run continues exactly at the data position its checkpoint stored.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from training.config import ConfigError, TrainConfig
+from training.conversation import Conversation, TextExample
+from training.formats import read_examples
+from training.packing import (Pack, collate_packed, collate_padded, length_grouped_batches, pack_examples,
+                              packing_efficiency)
+from training.render import IGNORE_INDEX, RenderStats, SFTRenderer, TokenizedExample
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RunData:
+    train: list[TokenizedExample]
+    eval: list[TokenizedExample]
+    stats: RenderStats
+    examples: int
+    """Examples read (before rendering and the eval split)."""
+
+
+def read_run_examples(config: TrainConfig) -> list[Conversation | TextExample]:
+    """Every example the config names, checked against the task, shuffled, cut to max_examples."""
+    errors = "skip" if config.skip_bad_records else "raise"
+    examples: list[Conversation | TextExample] = []
+    for path in config.data_paths():
+        examples += read_examples(path, config.data_format, errors=errors)
+    folder = config.public_sets_dir()
+    if folder is not None:
+        from training.converters.public import convert_public_sets
+
+        for converted in convert_public_sets(folder):
+            logger.info("%s", converted.summary())
+            examples += converted.conversations
+    wanted = TextExample if config.task == "pretrain" else Conversation
+    wrong = [example for example in examples if not isinstance(example, wanted)]
+    if wrong:
+        kind = "raw text" if config.task == "pretrain" else "conversations"
+        raise ConfigError(f"task {config.task!r} trains on {kind}, but {len(wrong)} example(s) are "
+                          f"{type(wrong[0]).__name__}s (from {wrong[0].source})")
+    if not examples:
+        raise ConfigError("the data files hold no usable examples")
+    random.Random(config.seed).shuffle(examples)
+    return examples[: config.max_examples] if config.max_examples else examples
+
+
+def prepare_data(config: TrainConfig, tokenizer: Any) -> RunData:
+    examples = read_run_examples(config)
+    renderer = SFTRenderer(tokenizer, max_length=config.max_length)
+    if config.eval_data:
+        held_out = []
+        errors = "skip" if config.skip_bad_records else "raise"
+        for path in config.eval_data:
+            held_out += read_examples(path, config.data_format, errors=errors)
+        train_examples = examples
+    else:
+        cut = int(len(examples) * config.eval_share)
+        held_out, train_examples = examples[:cut], examples[cut:]
+    train = renderer.render_all(train_examples)
+    stats = renderer.stats
+    evaluation = SFTRenderer(tokenizer, max_length=config.max_length).render_all(held_out)
+    if not train:
+        raise ConfigError(f"no example fits max_length {config.max_length}: {stats.summary()}")
+    logger.info("data: %s", stats.summary())
+    return RunData(train, evaluation, stats, len(examples))
+
+
+def pad_id(tokenizer: Any) -> int:
+    for value in (getattr(tokenizer, "pad_token_id", None), getattr(tokenizer, "eos_token_id", None)):
+        if value is not None:
+            return int(value)
+    return 0
+
+
+class BatchStream:
+    """Micro-batches, epoch after epoch, in a fixed order given (config, epoch); with several
+    processes each takes every `world`-th batch of an epoch (and the same count)."""
+
+    def __init__(self, examples: list[TokenizedExample], config: TrainConfig, pad_token_id: int,
+                 rank: int = 0, world: int = 1, shuffle: bool = True):
+        self.config = config
+        self.pad_token_id = pad_token_id
+        self.rank, self.world, self.shuffle = rank, world, shuffle
+        self.units: list[Pack] | list[TokenizedExample]
+        if config.packing:
+            self.units = pack_examples(examples, config.max_length)
+            logger.info("packed %d examples into %d rows of %d (%.0f%% filled)", len(examples), len(self.units),
+                        config.max_length, 100 * packing_efficiency(self.units, config.max_length))
+        else:
+            self.units = list(examples)
+        self.batches_per_epoch = len(self._all_groups(0)) // world
+        if self.batches_per_epoch == 0:
+            raise ConfigError(f"too little data for {world} processes: {len(self.units)} rows")
+
+    def _all_groups(self, epoch: int) -> list[list[int]]:
+        size = self.config.batch_size
+        seed = self.config.seed + epoch
+        if self.config.packing:
+            order = list(range(len(self.units)))
+            if self.shuffle:
+                random.Random(seed).shuffle(order)
+            return [order[i: i + size] for i in range(0, len(order), size)]
+        lengths = [len(unit) for unit in self.units]
+        if not self.shuffle:
+            return [list(range(i, min(i + size, len(lengths)))) for i in range(0, len(lengths), size)]
+        return length_grouped_batches(lengths, size, seed)
+
+    @lru_cache(maxsize=2)
+    def _groups(self, epoch: int) -> list[list[int]]:
+        return self._all_groups(epoch)[self.rank:: self.world][: self.batches_per_epoch]
+
+    def epoch_of(self, micro_index: int) -> float:
+        return micro_index / self.batches_per_epoch
+
+    def batch(self, micro_index: int) -> tuple[dict[str, Any], int]:
+        """(model inputs, real token count) of micro-batch `micro_index` of the stream."""
+        epoch, index = divmod(micro_index, self.batches_per_epoch)
+        units = [self.units[i] for i in self._groups(epoch)[index]]
+        if self.config.packing:
+            return (collate_packed(units, self.pad_token_id, self.config.packing_attention),
+                    sum(len(unit) for unit in units))
+        return collate_padded(units, self.pad_token_id), sum(len(unit) for unit in units)
+
+    def epoch_batches(self, epoch: int = 0):
+        for index in range(self.batches_per_epoch):
+            yield self.batch(epoch * self.batches_per_epoch + index)
+
+
+def loss_tokens(batch: dict[str, Any]) -> int:
+    """Tokens that carry loss after the causal shift (labels[:, 1:])."""
+    return int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
