@@ -75,6 +75,16 @@ def test_model_choices_list_trained_adapters(tmp_path):
     assert adapter_paths(tmp_path / "nowhere") == []
 
 
+def test_adapters_of_training_runs_are_listed_too(tmp_path):
+    run = tmp_path / "runs" / "lora_toolcall" / "adapter"
+    run.mkdir(parents=True)
+    (run / "adapter_config.json").write_text("{}")
+    (tmp_path / "runs" / "unfinished").mkdir()
+    assert adapter_paths(tmp_path) == [run]
+    choices = model_choices("scripted", tmp_path, lambda key, **f: f"{key}:{f.get('name', '')}")
+    assert ("model_adapter:lora_toolcall", f"adapter:{run}") in choices
+
+
 def test_specs_behind_the_choices():
     assert spec_for(DEFAULT).key == DEFAULT
     assert spec_for("adapter:/a/b") == EngineSpec("local", "bundled", "/a/b")

@@ -49,11 +49,14 @@ class EngineSpec:
 
 
 def adapter_paths(home: Path) -> list[Path]:
-    """Trained adapters under $LINGXI_HOME/adapters: peft folders and GGUF LoRA files."""
+    """Trained adapters: peft folders and GGUF LoRA files under $LINGXI_HOME/adapters, and the
+    adapter of each training run under $LINGXI_HOME/runs/NAME/adapter (what `lingxi train` writes)."""
+    runs = Path(home) / "runs"
+    found = [run / "adapter" for run in sorted(runs.iterdir())
+             if (run / "adapter" / "adapter_config.json").is_file()] if runs.is_dir() else []
     folder = Path(home) / "adapters"
     if not folder.is_dir():
-        return []
-    found = []
+        return found
     for entry in sorted(folder.iterdir()):
         if entry.is_dir() and (entry / "adapter_config.json").is_file():
             found.append(entry)
