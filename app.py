@@ -21,15 +21,15 @@ from typing import Literal
 
 import gradio as gr
 from fastapi import FastAPI
-from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, CliApp, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agent_app.cli import run_command
 from agent_app.server.app import create_app
 from agent_app.settings import ModelOptions, ServerOptions
 from agent_app.store import ConversationStore
 from model.engines.base import ChatEngine
 from model.engines.queued import QueuedEngine
-from model.errors import ModelError
 from model.loader import EngineConfig, load_engine
 from tools import KnowledgeBase, ToolRegistry, default_registry, lingxi_home
 from ui.engines import EngineCache
@@ -114,17 +114,7 @@ class WebApp(WebOptions, ServerOptions, ModelOptions, BaseSettings):
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        CliApp.run(WebApp, cli_args=sys.argv[1:] if argv is None else argv)
-    except ValidationError as error:
-        print(f"app.py: invalid option: {error}", file=sys.stderr)
-        return 2
-    except ModelError as error:
-        print(f"app.py: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    return 0
+    return run_command(WebApp, sys.argv[1:] if argv is None else argv, prog="app.py")
 
 
 if __name__ == "__main__":

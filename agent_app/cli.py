@@ -224,24 +224,30 @@ class Lingxi(BaseSettings):
         CliApp.run_subcommand(self)
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    args = sys.argv[1:] if argv is None else argv
+def run_command(command: type, args: list[str], prog: str = "lingxi") -> int:
+    """Run a pydantic-settings command; bad options and our typed errors become one clear line
+    on stderr and an exit status (2: invalid option, 1: the command failed)."""
     from eval import EvalError
     from model.errors import ModelError
     from training.errors import TrainingError
 
     try:
-        CliApp.run(Lingxi, cli_args=args or ["--help"])
+        CliApp.run(command, cli_args=args)
     except ValidationError as error:
-        print(f"lingxi: invalid option: {error}", file=sys.stderr)
+        print(f"{prog}: invalid option: {error}", file=sys.stderr)
         return 2
     except (ModelError, EvalError, TrainingError) as error:
-        print(f"lingxi: {error}", file=sys.stderr)
+        print(f"{prog}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = sys.argv[1:] if argv is None else argv
+    return run_command(Lingxi, args or ["--help"])
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Literal
 
-from agent_app.memory import FeedbackStep, Memory, ModelStep, ToolStep, UserStep
+from agent_app.memory import FeedbackStep, Memory, ToolStep, UserStep
 from model.tool_format import CALL_OPEN
 from model.types import ChatRequest, ChatResult, Message, SamplingParams, ToolCall, ToolSchema
 

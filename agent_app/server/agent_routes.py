@@ -10,7 +10,7 @@ import threading
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from agent_app.agent import Agent, AgentConfig

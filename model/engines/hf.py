@@ -87,7 +87,7 @@ class TransformersGenerator(HFTokenizerMixin):
     def generate(self, prompt: str, params: SamplingParams, json_schema: dict[str, Any] | None,
                  cancel: threading.Event) -> Iterator[TextChunk]:
         import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.model.device)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
