@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Literal
 
 from agent_app.memory import FeedbackStep, Memory, ToolStep, UserStep
-from model.tool_format import CALL_OPEN
+from model.tool_format import CALL_CLOSE, CALL_OPEN
 from model.types import ChatRequest, ChatResult, Message, SamplingParams, ToolCall, ToolSchema
 
 
@@ -50,7 +50,7 @@ class NativeProtocol:
         if CALL_OPEN in content:
             return Decision(content=content, error=(
                 "Error: your tool call could not be parsed. Write each call as "
-                '<tool_call>{"name": "<tool name>", "arguments": {<JSON object>}}</tool_call>.'))
+                f'{CALL_OPEN}{{"name": "<tool name>", "arguments": {{<JSON object>}}}}{CALL_CLOSE}.'))
         return Decision(content=content)
 
 

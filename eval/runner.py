@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from tools import lingxi_home
 from eval.base import Benchmark, Item, LoadIssue, Prediction, Record, engine_error_prediction, error_record
 from model.engines.base import ChatEngine
 from model.errors import ContextLengthError, InvalidRequestError, ModelError
@@ -43,8 +44,7 @@ ProgressFn = Callable[[int, int, Record], None]
 
 def default_runs_dir() -> Path:
     """Where eval runs go by default: $LINGXI_HOME/eval (LINGXI_HOME defaults to ~/.lingxi)."""
-    home = os.environ.get("LINGXI_HOME") or str(Path.home() / ".lingxi")
-    return Path(home) / "eval"
+    return lingxi_home() / "eval"
 
 
 def slug(text: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tools import lingxi_home
 from training.errors import TrainingError
 
 Method = Literal["full", "lora", "qlora"]
@@ -28,11 +29,6 @@ _NAME = re.compile(r"^[A-Za-z0-9][\w.-]*$")
 
 class ConfigError(TrainingError):
     """A training config that cannot be read or is inconsistent; the message names the field."""
-
-
-def lingxi_home() -> Path:
-    """The one data directory: $LINGXI_HOME, or ~/.lingxi (shared/DESIGN.md)."""
-    return Path(os.environ.get("LINGXI_HOME") or Path.home() / ".lingxi").expanduser()
 
 
 def default_data_dir() -> Path:

@@ -22,7 +22,7 @@ from typing import Any
 
 from model.errors import ModelError
 from model.spec import ModelSource, resolve_model
-from training.config import lingxi_home
+from tools import lingxi_home
 from training.errors import TrainingError
 
 logger = logging.getLogger(__name__)
