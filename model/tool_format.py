@@ -21,6 +21,24 @@ from model.types import ChatDelta, Message, ToolCall, ToolSchema
 CALL_OPEN, CALL_CLOSE = "<tool_call>", "</tool_call>"
 RESPONSE_OPEN, RESPONSE_CLOSE = "<tool_response>", "</tool_response>"
 _CALL_BLOCK = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
+_LIVE_MARKUP = re.compile(
+    r"<(?=/?\s*(?:tool_call|tool_response|tools)\s*>)"  # our own tags, opening or closing
+    r"|<(?=[|｜][^<>\n]{1,64}?[|｜]>)"                    # special tokens: <|im_end|>, <｜end▁of▁sentence｜>
+    r"|<(?=/?s>|(?:start|end)_of_turn>)",                 # Llama-2 / Mistral and Gemma turn tokens
+    re.IGNORECASE,
+)
+INERT_MARK = "\u200b"
+"""Zero-width space put after the "<" of live markup in tool results: it reads the same, but no
+tokenizer sees a special token in it and no parser sees a tag."""
+
+
+def defuse_markup(text: str) -> str:
+    """Make text that came from a tool inert in the prompt: every <tool_call>, </tool_call>,
+    <tool_response>, </tool_response>, <tools>, </tools> and chat-template special token such as
+    <|im_start|>, <|im_end|>, <|endoftext|> (any <|...|>), <s>, </s>, <start_of_turn> gets a
+    zero-width space after its "<". Other text is unchanged; defused text stays as it is."""
+    return _LIVE_MARKUP.sub("<" + INERT_MARK, text)
+
 
 TOOLS_SYSTEM_PROMPT = """# Tools
 
@@ -66,7 +84,9 @@ class ToolFormat:
         return "\n".join(parts)
 
     def render_tool_result(self, message: Message) -> str:
-        return f"{RESPONSE_OPEN}\n{content_text(message.get('content'))}\n{RESPONSE_CLOSE}"
+        """A tool's result inside <tool_response> tags, with markup that could end the block,
+        forge a call or end the turn (see `defuse_markup`) made inert."""
+        return f"{RESPONSE_OPEN}\n{defuse_markup(content_text(message.get('content')))}\n{RESPONSE_CLOSE}"
 
     def prepare_messages(self, messages: list[Message], tools: list[ToolSchema]) -> list[Message]:
         """OpenAI messages (with tools, tool_calls, tool results) -> plain role/content messages

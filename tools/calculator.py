@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import operator
 from collections.abc import Callable
 from fractions import Fraction
 from numbers import Rational
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from tools.base import tool
 from tools.errors import ToolExecutionError
@@ -23,6 +26,8 @@ MAX_EXPRESSION_CHARS = 500
 MAX_NODES = 200
 MAX_RESULT_BITS = 10_000  # about 3,000 decimal digits
 MAX_FACTORIAL = 1000
+MAX_LITERAL_EXPONENT = 3000  # 1e3000 is ~10,000 bits: at the result cap already
+_EXPONENT = re.compile(r"[eE]([+-]?[0-9_]+)$")
 
 Number = int | Fraction | float
 
@@ -87,9 +92,22 @@ def _int_args(fn: Callable[..., int], name: str) -> Callable[..., int]:
             if not isinstance(a, int) or abs(a) > 10**6 and name in ("comb", "perm"):
                 raise CalculatorError(f"{name} needs integers (comb/perm at most 1,000,000)")
             ints.append(a)
+        if name in ("comb", "perm"):
+            _check_counting_size(name, *ints)
         return fn(*ints)
 
     return wrapped
+
+
+def _check_counting_size(name: str, n: int, k: int | None = None) -> None:
+    """Refuse comb/perm whose result would pass the size cap before computing it (perm(10**6)
+    alone takes seconds): the result has at most ``factors * bits(n)`` bits."""
+    if n < 0 or (k is not None and (k < 0 or k > n)):
+        return  # math.comb/perm answer these quickly (0, or a ValueError)
+    k = n if k is None else k
+    factors = min(k, n - k) if name == "comb" else k
+    if factors * n.bit_length() > MAX_RESULT_BITS * 2:
+        raise CalculatorError(f"result too large: {name}({n}, {k}) has far more than ~3000 digits")
 
 
 def _float_fn(fn: Callable[..., float]) -> Callable[..., float]:
@@ -232,10 +250,18 @@ class _Evaluator:
 
 
 def _parse_number_literals(tree: ast.AST, source: str) -> None:
-    """Make decimal literals exact: 0.1 becomes Fraction('0.1') (scientific notation too)."""
+    """Make decimal literals exact: 0.1 becomes Fraction('0.1') (scientific notation too).
+
+    Exponents are capped first: Fraction('1e9999999') alone takes seconds of CPU.
+    """
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, float):
             text = ast.get_source_segment(source, node)
+            exponent = _EXPONENT.search(text or "")
+            if exponent and abs(int(exponent.group(1).replace("_", ""))) > MAX_LITERAL_EXPONENT:
+                raise CalculatorError(
+                    f"number too large: {text[:40]} (exponents are at most {MAX_LITERAL_EXPONENT})"
+                )
             if text:
                 try:
                     node.value = Fraction(text.replace("_", ""))  # type: ignore[assignment]
@@ -313,7 +339,7 @@ def _format_float(x: float) -> str:
 
 
 @tool(timeout=5.0)
-def calculator(expression: str) -> str:
+def calculator(expression: Annotated[str, Field(min_length=1, max_length=MAX_EXPRESSION_CHARS)]) -> str:
     """Evaluate an arithmetic expression exactly where possible, e.g. "2**10 / 3" or "sqrt(2) * pi".
 
     Supports + - * / // % ** (also ^ for power), parentheses, the constants pi, e, tau and the

@@ -14,9 +14,11 @@ import re
 import socket
 import time
 from html.parser import HTMLParser
+from typing import Annotated
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+from pydantic import Field
 
 from tools.base import ExternalContent, Tool
 from tools.errors import ToolExecutionError, ToolUnavailableError
@@ -32,6 +34,8 @@ BLOCK_TAGS = frozenset(
 )
 TEXT_TYPES = ("text/plain", "text/markdown", "text/csv", "application/json", "text/xml", "application/xml")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+MAX_URL_CHARS = 2048
+"""Longest URL the tool fetches (browsers and servers commonly stop near 2,000 characters)."""
 
 
 class _Readable(HTMLParser):
@@ -157,7 +161,7 @@ class FetchUrlTool(Tool):
         self.max_redirects = max_redirects
         super().__init__(timeout=request_timeout + 5.0)
 
-    def forward(self, url: str) -> ExternalContent:
+    def forward(self, url: Annotated[str, Field(max_length=MAX_URL_CHARS)]) -> ExternalContent:
         """Fetch a web page (http or https) and return its readable text: title, headings,
         paragraphs and link texts, without scripts, styles or navigation.
 

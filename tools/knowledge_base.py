@@ -19,7 +19,9 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from tools.base import ExternalContent, FunctionTool, Tool
 from tools.errors import ToolExecutionError
@@ -29,6 +31,9 @@ logger = logging.getLogger(__name__)
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".pdf")
 COLLECTION = "lingxi_knowledge"
 Progress = Callable[[int, int, str], None]  # (done, total, message)
+MAX_QUERY_CHARS = 1000
+"""Longest search query (the embedding model reads 256 tokens; more only costs time)."""
+MAX_TOP_K = 20
 
 
 def chunk_text(text: str, size: int = 800, overlap: int = 150) -> list[tuple[int, str]]:
@@ -183,7 +188,11 @@ class KnowledgeBase:
 
     # ---------------------------------------------------------------------------------- search
 
-    def search(self, query: str, top_k: int = 4) -> ExternalContent | str:
+    def search(
+        self,
+        query: Annotated[str, Field(max_length=MAX_QUERY_CHARS)],
+        top_k: Annotated[int, Field(ge=1, le=MAX_TOP_K)] = 4,
+    ) -> ExternalContent | str:
         """Search the user's own documents (notes, PDFs) by meaning and return the most relevant
         passages, each with its source file and position.
 
@@ -194,19 +203,24 @@ class KnowledgeBase:
         total = self.collection.count()
         if total == 0:
             return "The knowledge base is empty: no documents have been added yet."
-        top_k = max(1, min(top_k, 20, total))
+        top_k = max(1, min(top_k, MAX_TOP_K, total))
         found = self.collection.query(query_texts=[query], n_results=top_k, include=["documents", "metadatas", "distances"])
         blocks = []
         for rank, (text, meta, distance) in enumerate(
             zip(found["documents"][0], found["metadatas"][0], found["distances"][0]), start=1
         ):
             where = f"page {meta['page']}, chunk {meta['chunk']}" if meta.get("page") else f"chunk {meta['chunk']}"
-            blocks.append(f"[{rank}] {meta['source']} ({where}; relevance {1 - distance:.2f})\n{text}")
+            blocks.append(format_passage(rank, meta["source"], where, 1 - distance, text))
         return ExternalContent(source=f"knowledge base search for {query!r}", text="\n\n".join(blocks))
 
     def as_tool(self, name: str = "knowledge_base", timeout: float = 60.0) -> Tool:
         """The search method as a registry tool (the first call loads the index and the model)."""
         return FunctionTool(self.search, name=name, timeout=timeout)
+
+
+def format_passage(rank: int, source: str, where: str, relevance: float, text: str) -> str:
+    """One search hit as the model sees it: rank, source file, position, relevance, the text."""
+    return f"[{rank}] {source} ({where}; relevance {relevance:.2f})\n{text}"
 
 
 def _chunk_id(source: str, index: int) -> str:

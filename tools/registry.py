@@ -11,6 +11,7 @@ from typing import Any
 
 from tools.base import FunctionTool, Tool, ToolResult, render_observation
 from tools.errors import ToolArgumentError, ToolError, ToolExecutionError, ToolTimeoutError, UnknownToolError
+from tools.schema import MAX_ARGUMENTS_CHARS
 
 logger = logging.getLogger(__name__)
 
@@ -102,16 +103,25 @@ def error_result(message: str, start: float, max_observation_chars: int | None =
 
 
 def parse_arguments(arguments: dict | str | None) -> dict:
-    """Arguments as a dict: JSON text is parsed, empty means no arguments."""
+    """Arguments as a dict: JSON text is parsed, empty means no arguments.
+
+    Text over `MAX_ARGUMENTS_CHARS` is refused before it is parsed.
+    """
     if arguments is None:
         return {}
     if isinstance(arguments, str):
         if not arguments.strip():
             return {}
+        if len(arguments) > MAX_ARGUMENTS_CHARS:
+            raise ToolArgumentError(
+                f"arguments are too large: {len(arguments)} characters of JSON, at most {MAX_ARGUMENTS_CHARS}"
+            )
         try:
             arguments = json.loads(arguments)
         except json.JSONDecodeError as exc:
             raise ToolArgumentError(f"arguments are not valid JSON ({exc.msg} at position {exc.pos})") from None
+        except (ValueError, RecursionError) as exc:  # an integer of thousands of digits, deep nesting
+            raise ToolArgumentError(f"arguments cannot be read: {type(exc).__name__}: {exc}") from None
     if not isinstance(arguments, dict):
         raise ToolArgumentError(f"arguments must be a JSON object, got {type(arguments).__name__}")
     return arguments

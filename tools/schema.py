@@ -2,9 +2,17 @@
 
 The schema is the OpenAI function ``parameters`` object.  It is always derived, never written by
 hand: `function_schema(fn)` reads the signature, the type hints and the ``Args:`` section of the
-docstring.  `validate_arguments` checks a call's arguments against a schema (the subset of JSON
-Schema produced here and by pydantic: type, enum, items, properties, required,
-additionalProperties, anyOf/oneOf, $ref to $defs) and coerces only the safe case int -> float.
+docstring.  Limits ride on ``typing.Annotated``: ``Annotated[str, Field(max_length=500)]`` (pydantic's
+``Field``, or ``annotated_types`` objects such as ``MaxLen``/``Ge``) becomes ``maxLength`` in the
+schema, so the model sees the limit and the validator enforces it.
+
+`validate_arguments` checks a call's arguments against a schema (the subset of JSON Schema
+produced here and by pydantic: type, enum, const, items, properties, required,
+additionalProperties, anyOf/oneOf, $ref to $defs, minLength/maxLength, pattern,
+minimum/maximum/exclusive bounds, multipleOf, minItems/maxItems, min/maxProperties) and coerces
+only the safe case int -> float.  Whatever the schema says, no call's arguments may exceed
+`MAX_ARGUMENTS_CHARS` of JSON, no string in them `MAX_STRING_CHARS`, and no nesting
+`MAX_NESTING_DEPTH` levels: a model cannot push a huge blob into any tool.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import enum
 import inspect
 import json
+import math
 import re
 import types
 import typing
@@ -28,6 +37,23 @@ _SECTION = re.compile(
 _ARG_LINE = re.compile(r"^\*{0,2}(\w+)\s*(?:\(([^)]*)\))?\s*:\s*(.*)$")
 
 _JSON_TYPE_OF = {str: "string", bool: "boolean", int: "integer", float: "number", type(None): "null"}
+
+MAX_STRING_CHARS = 100_000
+"""Longest string any argument (or nested value) may be, whatever its schema says."""
+MAX_ARGUMENTS_CHARS = 200_000
+"""Longest a whole call's arguments may be, as JSON text."""
+MAX_NESTING_DEPTH = 32
+"""Deepest the arguments may nest (objects and arrays)."""
+
+# Constraint attributes of pydantic's Field metadata and annotated_types -> JSON Schema keyword,
+# per JSON type of the annotated value.
+_SIZE_KEYWORDS = {
+    "string": ("minLength", "maxLength"),
+    "array": ("minItems", "maxItems"),
+    "object": ("minProperties", "maxProperties"),
+}
+_NUMBER_KEYWORDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum",
+                    "multiple_of": "multipleOf"}
 
 
 @dataclass
@@ -85,11 +111,7 @@ def type_schema(annotation: Any) -> dict:
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin is typing.Annotated:
-        schema = type_schema(args[0])
-        notes = [a for a in args[1:] if isinstance(a, str)]
-        if notes:
-            schema["description"] = " ".join(notes)
-        return schema
+        return _annotated_schema(args[0], args[1:])
     if origin is typing.Literal:
         values = [v.value if isinstance(v, enum.Enum) else v for v in args]
         return _enum_schema(values)
@@ -115,6 +137,63 @@ def type_schema(annotation: Any) -> dict:
             schema["additionalProperties"] = type_schema(args[1])
         return schema
     raise ToolDefinitionError(f"unsupported parameter type {annotation!r} for a tool schema")
+
+
+def _annotated_schema(base: Any, extras: tuple) -> dict:
+    """``Annotated[base, ...]``: strings are the description; pydantic ``Field(...)`` objects and
+    annotated_types constraints (MaxLen, MinLen, Len, Ge, Gt, Le, Lt, Interval, MultipleOf) become
+    JSON Schema limits."""
+    schema = type_schema(base)
+    notes: list[str] = []
+    for extra in extras:
+        if isinstance(extra, str):
+            notes.append(extra)
+            continue
+        description = getattr(extra, "description", None)  # pydantic FieldInfo
+        if isinstance(description, str) and description:
+            notes.append(description)
+        for constraint in _constraints_of(extra):
+            _apply_constraint(schema, constraint, base)
+    if notes:
+        schema["description"] = " ".join(notes)
+    return schema
+
+
+def _constraints_of(extra: Any) -> list[Any]:
+    """The constraint objects in one Annotated extra: a FieldInfo's ``metadata`` or the object itself."""
+    metadata = getattr(extra, "metadata", None)
+    return list(metadata) if isinstance(metadata, list) else [extra]
+
+
+def _apply_constraint(schema: dict, constraint: Any, base: Any) -> None:
+    kinds = _schema_kinds(schema)
+    for attribute in ("min_length", "max_length"):
+        value = getattr(constraint, attribute, None)
+        if value is None:
+            continue
+        sized = [k for k in kinds if k in _SIZE_KEYWORDS]
+        if not sized:
+            raise ToolDefinitionError(f"{attribute} does not apply to {base!r}")
+        schema[_SIZE_KEYWORDS[sized[0]][attribute == "max_length"]] = int(value)
+    for attribute, keyword in _NUMBER_KEYWORDS.items():
+        value = getattr(constraint, attribute, None)
+        if value is None:
+            continue
+        if not {"integer", "number"} & set(kinds):
+            raise ToolDefinitionError(f"{attribute} does not apply to {base!r}")
+        schema[keyword] = value
+    pattern = getattr(constraint, "pattern", None)
+    if pattern is not None:
+        if "string" not in kinds:
+            raise ToolDefinitionError(f"pattern does not apply to {base!r}")
+        schema["pattern"] = pattern if isinstance(pattern, str) else pattern.pattern
+
+
+def _schema_kinds(schema: dict) -> list[str]:
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        return [kind]
+    return [k for k in kind if k != "null"] if isinstance(kind, list) else []
 
 
 def _enum_schema(values: list) -> dict:
@@ -209,16 +288,25 @@ def _is_json_value(value: Any) -> bool:
 # ----------------------------------------------------------------------------------- validation
 
 
-def validate_arguments(tool_name: str, schema: dict, arguments: Any) -> dict:
+def validate_arguments(
+    tool_name: str,
+    schema: dict,
+    arguments: Any,
+    *,
+    max_string_chars: int = MAX_STRING_CHARS,
+    max_arguments_chars: int = MAX_ARGUMENTS_CHARS,
+) -> dict:
     """Check ``arguments`` against a tool's parameters schema and return a cleaned copy.
 
     Raises `ToolArgumentError` naming every problem: missing required arguments, unknown
-    arguments (with the expected names), wrong types, values outside an enum.
+    arguments (with the expected names), wrong types, values outside an enum or a limit of the
+    schema, and arguments over the global size limits.
     """
     if not isinstance(arguments, dict):
         raise ToolArgumentError(
             f"arguments for tool {tool_name!r} must be a JSON object, got {_json_kind(arguments)}"
         )
+    check_argument_size(tool_name, arguments, max_string_chars, max_arguments_chars)
     problems: list[str] = []
     properties: dict = schema.get("properties", {})
     cleaned: dict = {}
@@ -231,13 +319,52 @@ def validate_arguments(tool_name: str, schema: dict, arguments: Any) -> dict:
             cleaned[key] = _check(value, properties[key], key, schema, problems)
         elif extra is False:
             expected = ", ".join(properties) or "no arguments"
-            problems.append(f"unknown argument {key!r} (expected: {expected})")
+            shown = str(key) if len(str(key)) <= 60 else str(key)[:57] + "..."
+            problems.append(f"unknown argument {shown!r} (expected: {expected})")
         else:
             sub = extra if isinstance(extra, dict) else {}
             cleaned[key] = _check(value, sub, key, schema, problems)
     if problems:
         raise ToolArgumentError(f"invalid arguments for tool {tool_name!r}: " + "; ".join(problems))
     return cleaned
+
+
+def check_argument_size(
+    tool_name: str,
+    arguments: dict,
+    max_string_chars: int = MAX_STRING_CHARS,
+    max_arguments_chars: int = MAX_ARGUMENTS_CHARS,
+) -> None:
+    """Raise `ToolArgumentError` when the arguments nest too deeply, hold a string (value or key)
+    over ``max_string_chars``, or are over ``max_arguments_chars`` as JSON text."""
+    problems: list[str] = []
+    _walk_sizes(arguments, "", 0, max_string_chars, problems)
+    if not problems:
+        size = len(json.dumps(arguments, ensure_ascii=False, default=str))
+        if size > max_arguments_chars:
+            problems.append(f"the arguments are {size} characters of JSON, at most {max_arguments_chars}")
+    if problems:
+        raise ToolArgumentError(f"arguments for tool {tool_name!r} are too large: " + "; ".join(problems[:5]))
+
+
+def _walk_sizes(value: Any, path: str, depth: int, max_string_chars: int, problems: list[str]) -> None:
+    if depth > MAX_NESTING_DEPTH:
+        problems.append(f"argument {path.split('.')[0].split('[')[0]!r} nests deeper than {MAX_NESTING_DEPTH} levels")
+        return
+    if isinstance(value, str):
+        if len(value) > max_string_chars:
+            problems.append(f"argument {path!r} is {len(value)} characters long, at most {max_string_chars}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            key_text = str(key)
+            if len(key_text) > max_string_chars:
+                problems.append(f"a key of {path or 'the arguments'!r} is {len(key_text)} characters long, "
+                                f"at most {max_string_chars}")
+                continue
+            _walk_sizes(item, f"{path}.{key_text}" if path else key_text, depth + 1, max_string_chars, problems)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _walk_sizes(item, f"{path}[{index}]", depth + 1, max_string_chars, problems)
 
 
 def _json_kind(value: Any) -> str:
@@ -290,11 +417,83 @@ def _check(value: Any, schema: dict, path: str, root: dict, problems: list[str])
         options = ", ".join(json.dumps(v, ensure_ascii=False) for v in schema["enum"])
         problems.append(f"argument {path!r} must be one of {options}, got {_short(value)}")
         return value
+    if "const" in schema and value != schema["const"]:
+        problems.append(f"argument {path!r} must be {_short(schema['const'])}, got {_short(value)}")
+        return value
+    limit_problems = _limit_problems(value, schema, path)
+    if limit_problems:
+        problems.extend(limit_problems)
+        return value
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
         return [_check(v, schema["items"], f"{path}[{i}]", root, problems) for i, v in enumerate(value)]
     if isinstance(value, dict) and ("properties" in schema or isinstance(schema.get("additionalProperties"), dict)):
         return _check_object(value, schema, path, root, problems)
     return value
+
+
+def _limit_problems(value: Any, schema: dict, path: str) -> list[str]:
+    """The schema's size and range limits that ``value`` breaks, one message each."""
+    if isinstance(value, str):
+        return _string_problems(value, schema, path)
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, (int, float)):
+        return _number_problems(value, schema, path)
+    if isinstance(value, (list, tuple)):
+        return _size_problems(len(value), "items", schema.get("minItems"), schema.get("maxItems"), path)
+    if isinstance(value, dict):
+        return _size_problems(len(value), "fields", schema.get("minProperties"), schema.get("maxProperties"), path)
+    return []
+
+
+def _string_problems(value: str, schema: dict, path: str) -> list[str]:
+    found = _size_problems(len(value), "characters", schema.get("minLength"), schema.get("maxLength"), path)
+    pattern = schema.get("pattern")
+    if not found and isinstance(pattern, str):
+        try:
+            matched = re.search(pattern, value) is not None
+        except re.error:
+            matched = True  # a pattern Python cannot read is the schema's problem, not the call's
+        if not matched:
+            found.append(f"argument {path!r} must match the pattern {pattern!r}, got {_short(value)}")
+    return found
+
+
+def _size_problems(size: int, unit: str, low: Any, high: Any, path: str) -> list[str]:
+    if isinstance(high, int) and size > high:
+        return [f"argument {path!r} is too long: {size} {unit}, at most {high}"]
+    if isinstance(low, int) and size < low:
+        return [f"argument {path!r} is too short: {size} {unit}, at least {low}"]
+    return []
+
+
+def _number_problems(value: int | float, schema: dict, path: str) -> list[str]:
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"argument {path!r} must be a finite number, got {value}"]
+    bounds = (
+        ("minimum", lambda v, b: v >= b, "at least"),
+        ("maximum", lambda v, b: v <= b, "at most"),
+        ("exclusiveMinimum", lambda v, b: v > b, "greater than"),
+        ("exclusiveMaximum", lambda v, b: v < b, "less than"),
+    )
+    for keyword, within, words in bounds:
+        bound = schema.get(keyword)
+        if isinstance(bound, (int, float)) and not isinstance(bound, bool) and not within(value, bound):
+            return [f"argument {path!r} must be {words} {bound}, got {_short(value)}"]
+    step = schema.get("multipleOf")
+    if isinstance(step, (int, float)) and not isinstance(step, bool) and step > 0 and not _is_multiple(value, step):
+        return [f"argument {path!r} must be a multiple of {step}, got {_short(value)}"]
+    return []
+
+
+def _is_multiple(value: int | float, step: int | float) -> bool:
+    if isinstance(value, int) and isinstance(step, int):
+        return value % step == 0
+    try:
+        quotient = value / step
+    except OverflowError:
+        return False
+    return math.isfinite(quotient) and abs(quotient - round(quotient)) <= 1e-9 * max(1.0, abs(quotient))
 
 
 def _check_object(value: dict, schema: dict, path: str, root: dict, problems: list[str]) -> dict:

@@ -8,11 +8,17 @@ use so that importing the tools stays fast.
 from __future__ import annotations
 
 import logging
+from typing import Annotated
+
+from pydantic import Field
 
 from tools.base import ExternalContent, Tool
 from tools.errors import ToolArgumentError, ToolUnavailableError
 
 logger = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 500
+"""Longest query sent to the search engines (they cut or refuse longer ones anyway)."""
 
 
 class WebSearchTool(Tool):
@@ -44,7 +50,7 @@ class WebSearchTool(Tool):
         self.max_results_cap = max_results_cap
         super().__init__(timeout=request_timeout * 2 + 5.0)
 
-    def forward(self, query: str, max_results: int = 5) -> ExternalContent:
+    def forward(self, query: Annotated[str, Field(max_length=MAX_QUERY_CHARS)], max_results: int = 5) -> ExternalContent:
         """Search the web and return the top results, each with its title, URL and a snippet.
 
         Args:
