@@ -35,6 +35,7 @@ from training.checkpoint import (TrainState, install_trainable_only_hooks, lates
 from training.config import TrainConfig, config_to_yaml
 from training.dataset import BatchStream, RunData, loss_tokens, pad_id, prepare_data
 from training.errors import TrainingError
+from training.loss import causal_lm_loss, supports_selective_logits
 from training.modeling import load_base
 from training.progress import MetricsLog, ProgressCallback, Throughput, TrainProgress, plot_loss
 
@@ -186,6 +187,9 @@ class _Loop:
         self.eval_loss: float | None = None
         self.throughput: Throughput | None = None
         self.tokens_per_s = 0.0
+        self.selective = supports_selective_logits(model)
+        if not self.selective:
+            logger.info("this model or transformers cannot select logits by mask: computing every position's logits")
 
     def run(self, state: TrainState) -> TrainState:
         config, accelerator = self.config, self.accelerator
@@ -222,10 +226,8 @@ class _Loop:
             batch = {key: value.to(accelerator.device) if hasattr(value, "to") else value
                      for key, value in batch.items()}
             with accelerator.accumulate(self.model):
-                output = self.model(**batch)
-                count = loss_tokens(batch)
-                loss = output.loss if count else output.logits.sum() * 0.0
-                weight = count / step_loss_tokens
+                loss = causal_lm_loss(self.model, batch, self.selective)
+                weight = loss_tokens(batch) / step_loss_tokens
                 # accelerate divides by grad_accum; the weights make the step a mean over its tokens
                 accelerator.backward(loss * weight * config.grad_accum)
                 total_loss += float(loss.detach()) * weight
@@ -250,7 +252,7 @@ class _Loop:
                          for key, value in batch.items()}
                 n = loss_tokens(batch)
                 if n:
-                    weighted += float(self.model(**batch).loss) * n
+                    weighted += float(causal_lm_loss(self.model, batch, self.selective)) * n
                     count += n
         self.model.train()
         self.eval_loss = weighted / count if count else float("nan")
