@@ -25,3 +25,5 @@ class ServerOptions(BaseModel):
                                                    "more are refused with 429")
     served_model_name: str | None = Field(None, description="model name the API reports "
                                                            "(default: the model's own)")
+    stall_timeout: float = Field(60.0, gt=0, description="seconds a generation may go without output "
+                                                         "before it is stopped (the client gets an error)")

@@ -5,8 +5,11 @@ GET/DELETE /v1/agent/sessions[/{id}] list, read and delete conversations.
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import threading
+from collections.abc import AsyncIterator
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -14,16 +17,17 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from agent_app.agent import Agent, AgentConfig
-from agent_app.events import ErrorEvent, TurnSummary, event_to_dict
+from agent_app.events import AgentEvent, ErrorEvent, TurnSummary, event_to_dict
 from agent_app.memory import Memory
 from agent_app.protocols import make_protocol
-from agent_app.server.bridge import iterate_in_thread
+from agent_app.server.bridge import cancel_on_disconnect, iterate_in_thread
 from agent_app.server.errors import error_response, model_error_response
 from agent_app.server.state import ServerState
 from agent_app.store import SessionNotFoundError
-from model.errors import ModelError
+from model.errors import GenerationError, ModelError
 from model.types import SamplingParams
 
+logger = logging.getLogger(__name__)
 router = APIRouter()
 
 
@@ -47,6 +51,8 @@ async def agent_chat(body: AgentChatRequest, request: Request):
     if unknown:
         return error_response(400, f"unknown tool(s): {', '.join(unknown)}; available: "
                                    f"{', '.join(state.registry.names())}", param="tools")
+    if state.engine.is_full():  # refused before anything is stored, so a retry adds no duplicate
+        return model_error_response(state.engine.queue_full_error())
     session_id = body.session_id or state.store.create(title=body.message[:60])
     if not state.store.exists(session_id):
         state.store.create(title=body.message[:60], session_id=session_id)
@@ -61,8 +67,12 @@ async def agent_chat(body: AgentChatRequest, request: Request):
 
     cancel = threading.Event()
     events = iterate_in_thread(lambda: agent.run(body.message, memory, save, cancel), cancel, state.executor)
+    state.keep(asyncio.create_task(cancel_on_disconnect(request, cancel)))
     if body.stream:
-        return StreamingResponse(_sse(session_id, events), media_type="text/event-stream",
+        head, error = await _opening(events)
+        if error is not None and not isinstance(error, GenerationError):
+            return model_error_response(error)  # refused before it began: busy, too long
+        return StreamingResponse(_sse(session_id, head, None if error else events), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     summary = TurnSummary()
     try:
@@ -70,17 +80,37 @@ async def agent_chat(body: AgentChatRequest, request: Request):
             summary.add(event)
     except ModelError as error:
         return model_error_response(error)
+    finally:
+        cancel.set()
     return {"session_id": session_id, "answer": summary.answer, "error": summary.error, "steps": summary.steps}
 
 
-async def _sse(session_id: str, events):
-    yield _event({"type": "session", "session_id": session_id})
+async def _opening(events: AsyncIterator[AgentEvent]) -> tuple[list[AgentEvent], ModelError | None]:
+    """The events up to the first that is not an error, or up to the ModelError that ended the
+    turn, so that a turn refused at its start is still answered with a status code."""
+    head: list[AgentEvent] = []
     try:
         async for event in events:
+            head.append(event)
+            if not isinstance(event, ErrorEvent):
+                break
+    except ModelError as error:
+        return head, error
+    return head, None
+
+
+async def _sse(session_id: str, head: list[AgentEvent], rest: AsyncIterator[AgentEvent] | None):
+    yield _event({"type": "session", "session_id": session_id})
+    try:
+        for event in head:
             yield _event(event_to_dict(event))
+        if rest is not None:
+            async for event in rest:
+                yield _event(event_to_dict(event))
     except ModelError:
         pass  # the agent already sent an ErrorEvent of kind "model"
     except Exception as error:  # our own bug: tell the client rather than cutting the stream
+        logger.exception("agent stream failed")
         yield _event(event_to_dict(ErrorEvent(f"internal error: {type(error).__name__}", "model", 0)))
     yield "data: [DONE]\n\n"
 

@@ -6,6 +6,7 @@ import secrets
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
@@ -27,12 +28,14 @@ def create_app(engine: ChatEngine, options: ServerOptions | None = None, registr
     """The server on `engine`, with the default tools and the conversation store in $LINGXI_HOME
     unless others are given."""
     options = options or ServerOptions()
-    queued = engine if isinstance(engine, QueuedEngine) else QueuedEngine(engine, options.max_waiting)
+    queued = engine if isinstance(engine, QueuedEngine) else QueuedEngine(
+        engine, options.max_waiting, stall_timeout=options.stall_timeout)
     home = lingxi_home()
     registry = registry if registry is not None else default_registry(home)
     store = store if store is not None else ConversationStore.in_home(home)
-    app = FastAPI(title="Lingxi", version="0.1.0", lifespan=_lifespan,
-                  description="OpenAI-compatible chat completions with tool calling, on a local model.")
+    # The schema and its pages are served by a guarded router below, not by FastAPI's own routes.
+    app = FastAPI(title="Lingxi", version="0.1.0", lifespan=_lifespan, openapi_url=None, docs_url=None,
+                  redoc_url=None, description="OpenAI-compatible chat completions with tool calling, on a local model.")
     app.state.lingxi = ServerState(engine=queued, model_name=options.served_model_name or engine.name,
                                    registry=registry, store=store)
     install_error_handlers(app)
@@ -41,6 +44,7 @@ def create_app(engine: ChatEngine, options: ServerOptions | None = None, registr
     app.include_router(chat_routes.router, dependencies=guarded)
     app.include_router(agent_routes.router, dependencies=guarded)
     app.include_router(_models_router(), dependencies=guarded)
+    app.include_router(_docs_router(), dependencies=guarded)
 
     @app.get("/health")
     async def health() -> dict:
@@ -80,5 +84,24 @@ def _models_router() -> APIRouter:
         return {"object": "list", "data": [
             {"id": state.model_name, "object": "model", "created": 0, "owned_by": "lingxi"},
         ]}
+
+    return router
+
+
+def _docs_router() -> APIRouter:
+    """/openapi.json, /docs and /redoc, behind the same key as the API when one is set."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/openapi.json")
+    async def openapi(request: Request) -> dict:
+        return request.app.openapi()
+
+    @router.get("/docs")
+    async def swagger_ui(request: Request):
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=request.app.title + " API")
+
+    @router.get("/redoc")
+    async def redoc(request: Request):
+        return get_redoc_html(openapi_url="/openapi.json", title=request.app.title + " API")
 
     return router

@@ -6,6 +6,7 @@ sets the cancel event, so the engine stops at its next token and frees the model
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Executor
@@ -13,6 +14,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 _END = object()
+logger = logging.getLogger(__name__)
 
 
 class _Failure:
@@ -59,3 +61,13 @@ async def iterate_in_thread(make_iterator: Callable[[], Iterator[T]], cancel: th
             yield item
     finally:
         cancel.set()
+
+
+async def cancel_on_disconnect(request, cancel: threading.Event, poll: float = 0.2) -> None:
+    """Poll for the client's disconnect until the response is done (cancel is set then too)."""
+    while not cancel.is_set():
+        if await request.is_disconnected():
+            logger.info("client went away: stopping its generation")
+            cancel.set()
+            return
+        await asyncio.sleep(poll)

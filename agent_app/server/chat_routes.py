@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from agent_app.server.bridge import iterate_in_thread
+from agent_app.server.bridge import cancel_on_disconnect, iterate_in_thread
 from agent_app.server.errors import error_body, error_response, model_error_response
 from agent_app.server.protocol import ChatCompletionRequest, completion_id, now
 from agent_app.server.state import ServerState
-from model.errors import ModelError
+from model.errors import GenerationError, ModelError
 from model.types import ChatDelta, ToolCall, Usage
 
 logger = logging.getLogger(__name__)
@@ -34,14 +34,17 @@ async def chat_completions(body: ChatCompletionRequest, request: Request):
     try:
         first = await anext(deltas)
     except ModelError as error:
+        # Refused before it started (busy, too long, bad tool_choice): a status code says it best.
+        # A generation that failed is, for a streaming client, an error event in its stream.
+        if body.stream and isinstance(error, GenerationError):
+            return _event_stream(_failed_stream(error))
         return model_error_response(error)
     frame = _Frame(completion_id(), now(), state.model_name)
     # Whatever way the response ends, a client that went away stops its generation.
-    state.keep(asyncio.create_task(_cancel_on_disconnect(request, cancel)))
+    state.keep(asyncio.create_task(cancel_on_disconnect(request, cancel)))
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        return StreamingResponse(_sse(frame, first, deltas, include_usage, cancel), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return _event_stream(_sse(frame, first, deltas, include_usage, cancel))
     try:
         return await _complete(frame, first, deltas)
     finally:
@@ -87,14 +90,9 @@ async def _complete(frame: _Frame, first: ChatDelta, deltas: AsyncIterator[ChatD
     })
 
 
-async def _cancel_on_disconnect(request: Request, cancel: threading.Event) -> None:
-    """Poll for the client's disconnect until the response is done (cancel is set then too)."""
-    while not cancel.is_set():
-        if await request.is_disconnected():
-            logger.info("client went away: stopping its generation")
-            cancel.set()
-            return
-        await asyncio.sleep(0.2)
+def _event_stream(events: AsyncIterator[str]) -> StreamingResponse:
+    return StreamingResponse(events, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 async def _chain(first: ChatDelta, rest: AsyncIterator[ChatDelta]) -> AsyncIterator[ChatDelta]:
@@ -138,5 +136,19 @@ async def _sse_events(frame: _Frame, first: ChatDelta, deltas: AsyncIterator[Cha
                                   "usage": (delta.usage or Usage()).to_openai()})
     except ModelError as error:
         logger.error("stream failed: %s", error)
-        yield _event(error_body(str(error), "server_error", code=type(error).__name__))
+        yield _error_event(error)
+    except Exception as error:  # our own bug: say so in the stream rather than cutting it
+        logger.exception("stream failed")
+        yield _error_event(error)
+    yield _event("[DONE]")
+
+
+def _error_event(error: Exception) -> str:
+    message = str(error) if isinstance(error, ModelError) else f"internal error: {type(error).__name__}"
+    return _event(error_body(message, "server_error", code=type(error).__name__))
+
+
+async def _failed_stream(error: ModelError) -> AsyncIterator[str]:
+    logger.error("stream failed before its first token: %s", error)
+    yield _error_event(error)
     yield _event("[DONE]")

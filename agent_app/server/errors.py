@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from model.engines.queued import QueueFullError
+from model.engines.queued import GenerationStalledError, QueueFullError
 from model.errors import (ContextLengthError, EngineUnavailableError, GenerationError,
                           InvalidRequestError, ModelError)
 
@@ -36,6 +36,9 @@ def model_error_response(error: ModelError) -> JSONResponse:
         return error_response(400, str(error))
     if isinstance(error, QueueFullError):
         return error_response(429, str(error), "rate_limit_error", code="queue_full",
+                              headers={"Retry-After": str(error.retry_after)})
+    if isinstance(error, GenerationStalledError):
+        return error_response(503, str(error), "server_error", code="generation_stalled",
                               headers={"Retry-After": str(error.retry_after)})
     if isinstance(error, EngineUnavailableError):
         return error_response(503, str(error), "server_error", code="engine_unavailable")
@@ -70,7 +73,15 @@ async def _model_error(request: Request, exc: ModelError) -> JSONResponse:
     return model_error_response(exc)
 
 
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """Our own bug: logged with its traceback (path only: no headers, no query), answered in the
+    OpenAI shape rather than as a bare text page."""
+    logger.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, f"internal error: {type(exc).__name__}", "server_error")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(ModelError, _model_error)
+    app.add_exception_handler(Exception, _internal_error)

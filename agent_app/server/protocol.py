@@ -98,8 +98,9 @@ class StreamOptions(BaseModel):
 class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    model: str = Field(min_length=1)
-    messages: list[MessageModel] = Field(min_length=1)
+    model: str = Field(min_length=1, examples=["lingxi"], description="the served model's name, or an alias: "
+                                                                       "lingxi, default, bundled")
+    messages: list[MessageModel] = Field(min_length=1, examples=[[{"role": "user", "content": "你好"}]])
     tools: list[ToolDefinition] | None = None
     tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
     max_tokens: int | None = Field(None, ge=1)

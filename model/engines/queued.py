@@ -4,17 +4,31 @@ A local engine holds one model context; two generations must never interleave in
 the agent and the UI all reach the model through one `QueuedEngine`. A caller that cancels while
 it waits leaves the queue; when too many wait, a new request is refused at once with
 QueueFullError (the API answers 429 with Retry-After).
+
+The queue is also where a failing engine is contained, so that the next caller is served:
+- an engine that raises anything (a crash of the backend) raises GenerationError to its caller;
+- an engine that yields nothing for `stall_timeout` seconds (a hang) is stopped: its caller gets
+  GenerationStalledError and the turn passes to the next caller at once;
+- an engine that goes on after its caller stopped listening (cancel ignored) gets `stall_timeout`
+  seconds to stop before its turn passes on.
+A hung backend call cannot be killed from Python: its thread is left behind and logged. For a
+native backend (llama.cpp) that call may still touch the model context, so restart the server
+when the log reports one.
 """
 from __future__ import annotations
 
 import itertools
+import logging
+import queue
 import threading
 from collections import deque
 from collections.abc import Iterator
 
 from model.engines.base import ChatEngine
-from model.errors import ModelError
+from model.errors import GenerationError, ModelError
 from model.types import ChatDelta, ChatRequest
+
+logger = logging.getLogger(__name__)
 
 
 class QueueFullError(ModelError):
@@ -24,13 +38,95 @@ class QueueFullError(ModelError):
         super().__init__(f"the model is busy: {waiting} requests are waiting; retry in {retry_after} s")
 
 
+class GenerationStalledError(GenerationError):
+    """The engine produced nothing for `seconds`; the generation was stopped."""
+
+    def __init__(self, seconds: float, retry_after: int):
+        self.seconds = seconds
+        self.retry_after = retry_after
+        super().__init__(f"the model produced nothing for {seconds:g} s; the generation was stopped")
+
+
+class CancelledWhileWaiting(ModelError):
+    """The caller gave up before its turn came."""
+
+
+def engine_failure(error: Exception) -> ModelError:
+    """A ModelError stays what it is; anything else an engine raises is a GenerationError."""
+    if isinstance(error, ModelError):
+        return error
+    failure = GenerationError(f"the engine failed: {type(error).__name__}: {error}")
+    failure.__cause__ = error
+    return failure
+
+
+class _Turn:
+    """One caller's hold on the model; released exactly once, by whoever gets there first."""
+
+    def __init__(self, leave):
+        self._leave = leave
+        self._lock = threading.Lock()
+        self.released = False
+
+    def release(self) -> bool:
+        with self._lock:
+            if self.released:
+                return False
+            self.released = True
+        self._leave()
+        return True
+
+
+_END = object()
+
+
+class _Pump:
+    """Iterates the engine's stream in its own thread, so that its caller can stop waiting."""
+
+    def __init__(self, deltas: Iterator[ChatDelta], turn: _Turn):
+        self.deltas = deltas
+        self.turn = turn
+        self.items: queue.Queue = queue.Queue()
+        self.stop = threading.Event()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="lingxi-engine", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        outcome: object = _END
+        try:
+            for delta in self.deltas:
+                if self.stop.is_set():
+                    break
+                self.items.put(delta)
+        except Exception as error:
+            outcome = engine_failure(error)
+        finally:
+            self._close()
+            self.turn.release()  # before the end is seen: a caller that saw it finds the model free
+            self.done.set()
+            self.items.put(outcome)
+
+    def _close(self) -> None:
+        close = getattr(self.deltas, "close", None)
+        if close is None:
+            return
+        try:
+            close()
+        except Exception:
+            logger.exception("closing the engine's stream failed")
+
+
 class QueuedEngine(ChatEngine):
-    def __init__(self, engine: ChatEngine, max_waiting: int = 32, retry_after: int = 2):
+    def __init__(self, engine: ChatEngine, max_waiting: int = 32, retry_after: int = 2,
+                 stall_timeout: float | None = 60.0):
         self.engine = engine
         self.name = engine.name
         self.n_ctx = engine.n_ctx
         self.max_waiting = max_waiting
         self.retry_after = retry_after
+        self.stall_timeout = stall_timeout
+        """Seconds without a delta before a generation counts as hung (None: wait for ever)."""
         self._condition = threading.Condition()
         self._tickets = itertools.count()
         self._waiting: deque[int] = deque()
@@ -40,24 +136,69 @@ class QueuedEngine(ChatEngine):
     def waiting(self) -> int:
         return len(self._waiting)
 
+    def is_full(self) -> bool:
+        """Whether a request arriving now would be refused with QueueFullError."""
+        with self._condition:
+            return (self._busy or bool(self._waiting)) and len(self._waiting) >= self.max_waiting
+
+    def queue_full_error(self) -> QueueFullError:
+        return QueueFullError(len(self._waiting), self.retry_after)
+
     def stream(self, request: ChatRequest, cancel: threading.Event | None = None) -> Iterator[ChatDelta]:
         cancel = cancel or threading.Event()
         self._enter(cancel)
+        turn = _Turn(self._leave)
         try:
             deltas = self.engine.stream(request, cancel)
-        except BaseException:
-            self._leave()
+        except BaseException as error:
+            turn.release()
+            if isinstance(error, Exception):
+                raise engine_failure(error) from error
             raise
-        return self._hold_turn(deltas)
+        return self._hold_turn(_Pump(deltas, turn), cancel)
 
-    def _hold_turn(self, deltas: Iterator[ChatDelta]) -> Iterator[ChatDelta]:
+    def _hold_turn(self, pump: _Pump, cancel: threading.Event) -> Iterator[ChatDelta]:
+        ended = False
         try:
-            yield from deltas
+            while True:
+                item = self._next_item(pump, cancel)
+                if item is _END:
+                    ended = True
+                    return
+                if isinstance(item, BaseException):
+                    ended = True
+                    raise item
+                yield item
         finally:
-            close = getattr(deltas, "close", None)
-            if close:
-                close()
-            self._leave()
+            if not ended:  # the caller stopped early, or the engine stalled
+                cancel.set()
+                pump.stop.set()
+                self._release_later(pump)
+
+    def _next_item(self, pump: _Pump, cancel: threading.Event):
+        try:
+            return pump.items.get(timeout=self.stall_timeout)
+        except queue.Empty:
+            logger.error("the engine %s produced nothing for %g s: generation stopped, its turn passes on",
+                         self.name, self.stall_timeout)
+            cancel.set()
+            pump.stop.set()
+            pump.turn.release()
+            raise GenerationStalledError(self.stall_timeout, self.retry_after) from None
+
+    def _release_later(self, pump: _Pump) -> None:
+        """Give an engine told to stop `stall_timeout` seconds to do so, then pass its turn on."""
+        if self.stall_timeout is None or pump.turn.released:
+            return
+
+        def take_back() -> None:
+            if pump.turn.release():
+                logger.error("the engine %s ignored cancellation for %g s; its turn passes on while "
+                             "its thread %s still runs", self.name, self.stall_timeout, pump.thread.name)
+
+        timer = threading.Timer(self.stall_timeout, take_back)
+        timer.daemon = True
+        timer.start()
 
     def _enter(self, cancel: threading.Event) -> None:
         with self._condition:
@@ -94,7 +235,3 @@ class QueuedEngine(ChatEngine):
 
     def close(self) -> None:
         self.engine.close()
-
-
-class CancelledWhileWaiting(ModelError):
-    """The caller gave up before its turn came."""
