@@ -158,10 +158,44 @@ class DataCheck(BaseModel):
             raise SystemExit(1)
 
 
+class DataBuild(BaseModel):
+    """Write tool-use training conversations (Lingxi's own tools, English and Chinese) as OpenAI JSONL."""
+
+    file: CliPositionalArg[str] = Field(description="the JSONL file to write")
+    count: int = Field(50, ge=0, description="conversations per scenario kind (calculator, parallel, python, "
+                                             "web_search, knowledge_base, fetch_url, no_tool, irrelevant)")
+    gsm8k: int = Field(0, ge=0, description="also this many GSM8K train items as calculator trajectories")
+    all_tools_share: float = Field(0.5, ge=0, le=1, description="share that offers all five tools")
+    seed: int = Field(0, description="seed of the generator")
+    data_dir: str | None = Field(None, description="folder with gsm8k/train.jsonl (default: $LINGXI_DATA_DIR "
+                                                   "or ../shared/data)")
+
+    def cli_cmd(self) -> None:
+        import json
+
+        from training.config import default_data_dir
+        from training.converters.tool_use import convert_gsm8k, convert_scenarios
+
+        results = [convert_scenarios(self.count, self.seed, all_tools_share=self.all_tools_share)]
+        if self.gsm8k:
+            results.append(convert_gsm8k(self.data_dir or default_data_dir(), self.gsm8k, self.seed,
+                                         all_tools_share=self.all_tools_share))
+        path = Path(self.file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            for result in results:
+                for conversation in result.conversations:
+                    handle.write(json.dumps(conversation.to_record(), ensure_ascii=False) + "\n")
+        for result in results:
+            print(result.summary())
+        print(f"wrote {sum(len(r.conversations) for r in results)} conversations -> {path}")
+
+
 class Data(BaseModel):
     """Training data tools."""
 
     check: CliSubCommand[DataCheck]
+    build: CliSubCommand[DataBuild]
 
     def cli_cmd(self) -> None:
         CliApp.run_subcommand(self)

@@ -16,7 +16,7 @@ from importlib import resources
 from typing import Literal
 
 from agent_app.memory import FeedbackStep, Memory, ToolStep, UserStep
-from model.tool_format import CALL_CLOSE, CALL_OPEN
+from model.tool_format import CALL_CLOSE, CALL_OPEN, defuse_markup
 from model.types import ChatRequest, ChatResult, Message, SamplingParams, ToolCall, ToolSchema
 
 
@@ -89,7 +89,8 @@ class ReActProtocol:
         if isinstance(step, UserStep):
             return {"role": "user", "content": step.content}
         if isinstance(step, (ToolStep, FeedbackStep)):
-            return {"role": "user", "content": f"Observation: {step.content}"}
+            # a tool result is data: defused like every result the native format renders
+            return {"role": "user", "content": f"Observation: {defuse_markup(step.content)}"}
         lines = [f"Thought: {step.thought}"] if step.thought else []
         if step.tool_calls:
             call = step.tool_calls[0]

@@ -30,6 +30,7 @@ from eval.base import (
 from eval.bfcl import BFCLIrrelevance, BFCLMultiple, BFCLParallel, BFCLParallelMultiple, BFCLSimple
 from eval.ceval import CEval
 from eval.cmmlu import CMMLU
+from eval.lingxi_tools import LingxiTools
 from eval.mc import extract_choice
 from eval.mmlu import MMLU
 from eval.report import write_report
@@ -40,7 +41,7 @@ BENCHMARKS: dict[str, Callable[..., Benchmark]] = {
     cls.name: cls
     for cls in (
         BFCLSimple, BFCLMultiple, BFCLParallel, BFCLParallelMultiple, BFCLIrrelevance,
-        MMLU, CEval, CMMLU, APIBank, SealTools, SVAMPAgent, GSM8KAgent,
+        MMLU, CEval, CMMLU, APIBank, SealTools, LingxiTools, SVAMPAgent, GSM8KAgent,
     )
 }
 """Registry name -> benchmark class. Constructor options: data_dir, max_tokens, and per family:
@@ -49,7 +50,7 @@ multiple choice n_shots / split / use_logprobs, api_bank all_tools, seal_tools s
 BENCHMARK_GROUPS = {
     "bfcl": ["bfcl_simple", "bfcl_multiple", "bfcl_parallel", "bfcl_parallel_multiple", "bfcl_irrelevance"],
     "mc": ["mmlu", "ceval", "cmmlu"],
-    "tools": ["api_bank", "seal_tools"],
+    "tools": ["lingxi_tools", "api_bank", "seal_tools"],
     "agent": ["svamp_agent", "gsm8k_agent"],
 }
 """Shorthands a command line may expand ("bfcl" -> its five categories)."""

@@ -305,7 +305,7 @@ def _bound_strings(schema: Any) -> Any:
         bounded = {key: _bound_strings(value) for key, value in schema.items()}
         free_string = bounded.get("type") == "string" and not {"enum", "const", "pattern"} & bounded.keys()
         if free_string:
-            bounded.setdefault("maxLength", FORCED_STRING_MAX_LENGTH)
+            bounded["maxLength"] = min(bounded.get("maxLength", FORCED_STRING_MAX_LENGTH), FORCED_STRING_MAX_LENGTH)
         return bounded
     if isinstance(schema, list):
         return [_bound_strings(item) for item in schema]

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tools import lingxi_home
+from tools.scenarios import KINDS as TOOL_USE_KINDS
 from training.errors import TrainingError
 
 Method = Literal["full", "lora", "qlora"]
@@ -58,6 +59,19 @@ class TrainConfig(BaseModel):
     public_sets: str | None = Field(None, description="a folder of public sets (glaive demos, Seal-Tools dev, "
                                                       "API-Bank level-1) converted and added to the data; "
                                                       "'default' means $LINGXI_DATA_DIR or ../shared/data")
+    public_share: float = Field(1.0, gt=0, le=1, description="share of the public-set conversations to use "
+                                                           "(a fixed-seed sample)")
+    public_irrelevant_share: float = Field(0.0, ge=0, le=1, description="share of Seal-Tools queries that also "
+                                                                        "yield a no-call example with unrelated tools")
+    tool_use: int = Field(0, ge=0, description="conversations per scenario kind from Lingxi's tool-use builder "
+                                               "(calculator, python, web search, knowledge base, pages, chat, "
+                                               "unserved requests; English and Chinese)")
+    tool_use_weights: dict[str, float] = Field(default_factory=dict, description="per-kind multipliers of "
+                                                                                 "tool_use, e.g. {irrelevant: 1.5}")
+    tool_use_all_tools_share: float = Field(0.5, ge=0, le=1, description="share of builder conversations that "
+                                                                         "offer all five tools, as the app does")
+    tool_use_gsm8k: int = Field(0, ge=0, description="GSM8K train items as multi-step calculator trajectories "
+                                                     "(from the public-sets folder, gsm8k/train.jsonl)")
     max_examples: int | None = Field(None, ge=1, description="use at most this many examples (after shuffling)")
     eval_data: list[str] = Field(default_factory=list, description="held-out files for the eval loss")
     eval_share: float = Field(0.0, ge=0, lt=1, description="share of the training examples held out for "
@@ -120,8 +134,11 @@ class TrainConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> "TrainConfig":
-        if self.task == "pretrain" and self.public_sets:
-            raise ValueError("public_sets are conversations: use task 'sft' (pretrain reads raw text)")
+        if self.task == "pretrain" and (self.public_sets or self.tool_use or self.tool_use_gsm8k):
+            raise ValueError("public_sets and tool_use are conversations: use task 'sft' (pretrain reads raw text)")
+        unknown = set(self.tool_use_weights) - set(TOOL_USE_KINDS)
+        if unknown:
+            raise ValueError(f"tool_use_weights: unknown kind(s) {sorted(unknown)}; kinds: {', '.join(TOOL_USE_KINDS)}")
         if self.task == "pretrain" and self.data_format not in ("auto", "text"):
             raise ValueError("task 'pretrain' reads raw text: data_format must be 'auto' or 'text'")
         return self
@@ -147,14 +164,21 @@ class TrainConfig(BaseModel):
             return None
         return default_data_dir() if self.public_sets == "default" else Path(_expand(self.public_sets))
 
+    def gsm8k_dir(self) -> Path:
+        """The data folder GSM8K is read from: public_sets when given, else the default."""
+        return self.public_sets_dir() or default_data_dir()
+
     def check_inputs(self) -> None:
         """Raise ConfigError for data the run cannot start without (called before any loading)."""
-        if not self.data and not self.public_sets:
-            raise ConfigError("no training data: set `data` (files) or `public_sets` (a folder)")
+        if not self.data and not self.public_sets and not self.tool_use and not self.tool_use_gsm8k:
+            raise ConfigError("no training data: set `data` (files), `public_sets` (a folder) or `tool_use`")
         for path in [*self.data_paths(), *(Path(_expand(p)) for p in self.eval_data)]:
             if not path.is_file():
                 raise ConfigError(f"data file not found: {path}")
         folder = self.public_sets_dir()
+        if self.tool_use_gsm8k and not (self.gsm8k_dir() / "gsm8k" / "train.jsonl").is_file():
+            raise ConfigError(f"tool_use_gsm8k needs {self.gsm8k_dir() / 'gsm8k' / 'train.jsonl'} "
+                              "(set LINGXI_DATA_DIR or public_sets)")
         if folder is not None and not folder.is_dir():
             raise ConfigError(f"public_sets folder not found: {folder} (set LINGXI_DATA_DIR or the path)")
 

@@ -43,9 +43,14 @@ def read_run_examples(config: TrainConfig) -> list[Conversation | TextExample]:
     if folder is not None:
         from training.converters.public import convert_public_sets
 
-        for converted in convert_public_sets(folder):
+        for converted in convert_public_sets(folder, irrelevant_share=config.public_irrelevant_share):
             logger.info("%s", converted.summary())
-            examples += converted.conversations
+            conversations = converted.conversations
+            if config.public_share < 1:
+                keep = round(len(conversations) * config.public_share)
+                conversations = random.Random(f"{config.seed}-{converted.name}").sample(conversations, keep)
+            examples += conversations
+    examples += tool_use_examples(config)
     wanted = TextExample if config.task == "pretrain" else Conversation
     wrong = [example for example in examples if not isinstance(example, wanted)]
     if wrong:
@@ -56,6 +61,24 @@ def read_run_examples(config: TrainConfig) -> list[Conversation | TextExample]:
         raise ConfigError("the data files hold no usable examples")
     random.Random(config.seed).shuffle(examples)
     return examples[: config.max_examples] if config.max_examples else examples
+
+
+def tool_use_examples(config: TrainConfig) -> list[Conversation]:
+    """The tool-use builder's conversations the config asks for (training/converters/tool_use.py)."""
+    if not config.tool_use and not config.tool_use_gsm8k:
+        return []
+    from training.converters.tool_use import convert_gsm8k, convert_scenarios
+
+    converted = []
+    if config.tool_use:
+        converted.append(convert_scenarios(config.tool_use, config.seed, config.tool_use_weights,
+                                           config.tool_use_all_tools_share))
+    if config.tool_use_gsm8k:
+        converted.append(convert_gsm8k(config.gsm8k_dir(), config.tool_use_gsm8k, config.seed,
+                                       all_tools_share=config.tool_use_all_tools_share))
+    for result in converted:
+        logger.info("%s", result.summary())
+    return [conversation for result in converted for conversation in result.conversations]
 
 
 def prepare_data(config: TrainConfig, tokenizer: Any) -> RunData:

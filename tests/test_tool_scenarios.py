@@ -1,0 +1,219 @@
+"""Tool-use scenarios: the held-out split, the checker, the builder and the `lingxi_tools` benchmark.
+
+The benchmark runs on a scripted model (tests/fakes at the model boundary): gold behaviour scores
+100%, a model that never calls fails exactly the tool items, and each kind of mistake is caught.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eval import get_benchmark, run_benchmark
+from model.scripted import ScriptedEngine
+from model.tool_format import DEFAULT_TOOL_FORMAT
+from model.types import ToolCall
+from tools.scenarios import KINDS, NO_CALL_KINDS, Observer, build_scenarios, score, tool_schemas
+from tools.scenarios import phrasings as P
+from tools.scenarios.generate import in_split
+from training.converters.tool_use import convert_gsm8k, convert_scenarios
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def observer() -> Observer:
+    return Observer()
+
+
+@pytest.fixture(scope="module")
+def test_split(observer):
+    return build_scenarios("test", 16, observer=observer)
+
+
+@pytest.fixture(scope="module")
+def train_split(observer):
+    return build_scenarios("train", 40, observer=observer)
+
+
+def call_text(calls: list[dict]) -> str:
+    return "\n".join(DEFAULT_TOOL_FORMAT.render_call(ToolCall(c["name"], c["arguments"])) for c in calls)
+
+
+# ---- the split -----------------------------------------------------------------------------
+def test_no_test_request_or_entity_appears_in_training(test_split, train_split):
+    train_requests = {s.request for s in train_split}
+    assert not train_requests & {s.request for s in test_split}
+    held_out = {fact.topic for lang in P.WEB_FACTS for fact in in_split(P.WEB_FACTS[lang], "test")}
+    held_out |= {note.project for lang in P.NOTES for note in in_split(P.NOTES[lang], "test")}
+    held_out |= {page.url for lang in P.PAGES for page in in_split(P.PAGES[lang], "test")}
+    assert held_out
+    for scenario in train_split:
+        for entity in held_out:
+            assert entity not in scenario.request, (entity, scenario.request)
+    # and the conversations the builder writes come from the training split only
+    built = convert_scenarios(10)
+    assert all(c.id.startswith("train-") for c in built.conversations)
+
+
+def test_test_split_is_fixed_balanced_and_offers_all_five_tools(test_split, observer):
+    again = build_scenarios("test", 16, observer=observer)
+    assert [s.to_dict() for s in again] == [s.to_dict() for s in test_split]
+    kinds = {s.kind for s in test_split}
+    assert kinds == set(KINDS)
+    assert {s.language for s in test_split} == {"en", "zh"}
+    assert all(len(s.tools) == 5 for s in test_split)
+    assert len({s.request for s in test_split}) == len(test_split)
+
+
+def test_observations_come_from_the_real_tools(train_split):
+    calc = next(s for s in train_split if s.kind == "calculator")
+    assert calc.observations[0].split(" ")[0].replace(".", "").replace("-", "").isdigit()
+    python = next(s for s in train_split if s.kind == "python")
+    assert python.observations[0].startswith("stdout:")
+    web = next(s for s in train_split if s.kind == "web_search")
+    assert "BEGIN EXTERNAL CONTENT" in web.observations[0] and "URL:" in web.observations[0]
+
+
+def test_schemas_are_the_registrys_own():
+    from tools import default_registry
+
+    assert tool_schemas(["calculator"]) == default_registry("/tmp/lingxi-unused").schemas(["calculator"])
+
+
+# ---- the checker ---------------------------------------------------------------------------
+def test_gold_calls_and_answers_score_correct(test_split, observer):
+    for scenario in test_split:
+        result = score(scenario, scenario.calls, scenario.answer, observer)
+        assert result.correct, (scenario.id, result)
+
+
+def test_equivalent_expression_counts_and_wrong_value_fails(test_split, observer):
+    calc = next(s for s in test_split if s.kind == "calculator")
+    expression = calc.calls[0]["arguments"]["expression"]
+    same = score(calc, [{"name": "calculator", "arguments": {"expression": f"({expression}) * 1"}}], calc.answer, observer)
+    assert same.correct
+    wrong = score(calc, [{"name": "calculator", "arguments": {"expression": f"({expression}) + 1"}}], calc.answer, observer)
+    assert not wrong.correct and wrong.reason == "wrong_arguments"
+
+
+def test_mistakes_get_their_reason(test_split, observer):
+    web = next(s for s in test_split if s.kind == "web_search")
+    chat = next(s for s in test_split if s.kind == "no_tool")
+    python = next(s for s in test_split if s.kind == "python")
+    assert score(web, [], "I think so.", observer).reason == "no_call"
+    assert score(web, [{"name": "calculator", "arguments": {"expression": "1+1"}}], "2", observer).reason == "wrong_tool"
+    assert score(web, [{"name": "web_search", "arguments": {"query": 42}}], web.answer, observer).reason == "invalid_arguments"
+    assert score(web, [{"name": "web_search", "arguments": {"query": "something else"}}], web.answer,
+                 observer).reason == "wrong_arguments"
+    assert score(web, web.calls, "I could not find it.", observer).reason == "wrong_answer"
+    assert score(chat, [{"name": "web_search", "arguments": {"query": "x"}}], "hi", observer).reason == "unneeded_call"
+    # python is judged by what the code prints, not by its text
+    other_code = {"code": "print(" + repr(python.expect["output"]) + ")"}
+    assert score(python, [{"name": "python", "arguments": other_code}], python.answer, observer).args_correct
+    assert not score(python, [{"name": "python", "arguments": {"code": "print('nope')"}}], python.answer,
+                     observer).args_correct
+
+
+def test_parallel_calls_match_one_to_one(test_split, observer):
+    parallel = next(s for s in test_split if s.kind == "parallel")
+    assert score(parallel, list(reversed(parallel.calls)), parallel.answer, observer).correct
+    assert not score(parallel, parallel.calls[:1], parallel.answer, observer).correct
+    assert not score(parallel, parallel.calls + parallel.calls[:1], parallel.answer, observer).correct
+
+
+# ---- the benchmark on a scripted model -----------------------------------------------------
+def _gold_engine(bench) -> ScriptedEngine:
+    engine = ScriptedEngine()
+    for item in bench.load():
+        scenario = bench.scenario(item)
+        if scenario.calls:
+            engine.enqueue(call_text(scenario.calls))
+        engine.enqueue(scenario.answer)
+    return engine
+
+
+def test_lingxi_tools_gold_model_scores_100(tmp_path):
+    bench = get_benchmark("lingxi_tools")
+    run = run_benchmark(_gold_engine(bench), bench, out_dir=tmp_path)
+    assert run.n == len(bench.load()) >= 80
+    assert run.accuracy == 1.0
+    assert run.mean_scores()["args_valid"] == 1.0
+    saved = json.loads(Path(run.path).read_text(encoding="utf-8"))
+    assert saved["per_category"].keys() == set(KINDS)
+
+
+def test_lingxi_tools_never_calling_fails_exactly_the_tool_items(tmp_path):
+    bench = get_benchmark("lingxi_tools")
+    engine = ScriptedEngine(default="I am not sure.")
+    run = run_benchmark(engine, bench, out_dir=tmp_path)
+    for record in run.records:
+        assert record.correct == (record.category in NO_CALL_KINDS), record.id
+        if not record.correct:
+            assert record.error_type == "no_call"
+    # the model saw the registry's five tools in every request
+    assert all(len(request.tools) == 5 for request in engine.history)
+
+
+def test_lingxi_tools_right_call_wrong_answer_and_second_turn(tmp_path):
+    bench = get_benchmark("lingxi_tools")
+    item = next(i for i in bench.load() if i.category == "knowledge_base")
+    scenario = bench.scenario(item)
+    engine = ScriptedEngine([call_text(scenario.calls), "I don't know."])
+    prediction = bench.predict(engine, item)
+    record = bench.check(item, prediction)
+    assert record.scores["tool_choice"] == 1.0 and record.scores["args_correct"] == 1.0
+    assert not record.correct and record.error_type == "wrong_answer"
+    # turn 2 carried the canned knowledge-base passages as a tool result
+    second = engine.history[1].messages
+    assert second[-1]["role"] == "tool" and scenario.expect["answer_keys"][0] in second[-1]["content"]
+    assert "after the tool results" in record.raw_output
+
+
+def test_limit_gives_a_balanced_sample():
+    items = get_benchmark("lingxi_tools").load()[: len(KINDS)]
+    assert {item.category for item in items} == set(KINDS)
+
+
+# ---- the builder -----------------------------------------------------------------------------
+def test_builder_conversations_are_valid_and_bilingual():
+    built = convert_scenarios(8, weights={"irrelevant": 2})
+    assert sum(c.source.endswith("irrelevant") for c in built.conversations) == 16
+    for conversation in built.conversations:
+        errors = [p for p in conversation.validate() if p.severity == "error"]
+        assert not errors, (conversation.id, errors)
+        assert conversation.messages[-1]["role"] == "assistant" and conversation.messages[-1]["content"]
+    assert any("\u4e00" <= ch <= "\u9fff" for c in built.conversations for ch in c.messages[0]["content"])
+
+
+def test_gsm8k_trajectories_call_the_calculator_per_annotation(tmp_path):
+    rows = [
+        {"question": "Tom has 3 bags of 4 apples and eats 2. How many are left?",
+         "answer": "He has 3*4=<<3*4=12>>12 apples.\n12-2=<<12-2=10>>10 are left.\n#### 10"},
+        {"question": "Bad annotation", "answer": "2+2=<<2+2=5>>5\n#### 5"},
+        {"question": "No annotation", "answer": "It is 7.\n#### 7"},
+    ]
+    (tmp_path / "gsm8k").mkdir()
+    (tmp_path / "gsm8k" / "train.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    built = convert_gsm8k(tmp_path, count=10, skip_first=0)
+    assert len(built.conversations) == 1
+    messages = built.conversations[0].messages
+    calls = [m["tool_calls"][0]["function"]["arguments"] for m in messages if m.get("tool_calls")]
+    assert calls == ['{"expression": "3*4"}', '{"expression": "12-2"}']
+    assert [m["content"] for m in messages if m["role"] == "tool"] == ["12", "10"]
+    assert "10" in messages[-1]["content"]
+    assert built.notes["items whose annotation the calculator disagrees with"] == 1
+    # the first lines are skipped: gsm8k_agent evaluates them
+    assert not convert_gsm8k(tmp_path, count=10, skip_first=1).conversations
+
+
+def test_data_build_command_writes_checkable_jsonl(tmp_path):
+    from agent_app.cli import main
+    from training.check import check_file
+
+    out = tmp_path / "tool_use.jsonl"
+    assert main(["data", "build", str(out), "--count", "3"]) == 0
+    report = check_file(str(out), "auto")
+    assert report.ok
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 3 * len(KINDS)

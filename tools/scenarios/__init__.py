@@ -1,0 +1,17 @@
+"""Tool-use scenarios generated from the tool registry, and their checker.
+
+    from tools.scenarios import build_scenarios, score, Observer
+    train = build_scenarios("train", per_kind=100)      # what the training-data builder renders
+    test = build_scenarios("test", per_kind=16)         # what eval's `lingxi_tools` asks
+    score(test[0], calls=[...], answer="...", observer=Observer())
+
+Kinds: calculator, parallel (two calculator calls at once), python, web_search, knowledge_base,
+fetch_url, no_tool (chat that needs no tool) and irrelevant (a request no offered tool serves), in
+English and Chinese. The split is by phrasing and by entity (see `generate.is_test`).
+"""
+from tools.scenarios.checks import Score, answer_correct, score
+from tools.scenarios.generate import (KINDS, NO_CALL_KINDS, TOOL_NAMES, Observer, Scenario, build_scenarios, is_test,
+                                     tool_schemas)
+
+__all__ = ["KINDS", "NO_CALL_KINDS", "TOOL_NAMES", "Observer", "Scenario", "Score", "answer_correct",
+           "build_scenarios", "is_test", "score", "tool_schemas"]

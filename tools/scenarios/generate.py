@@ -1,0 +1,309 @@
+"""Tool-use scenarios from the registry: a request, the gold calls, what each call returns, the answer.
+
+A `Scenario` is what both the training-data builder and Lingxi's own tool-use benchmark read,
+so the data a model learns from and the checker it is scored by cannot drift apart:
+
+- calculator and python observations come from the real tools (the real calculator, the real
+  sandbox); web search, knowledge-base and page observations are canned, but rendered by the
+  same functions those tools use (`format_results`, `format_passage`, `ExternalContent`);
+- the tools offered are the registry's own schemas;
+- the split is by phrasing and by entity (`is_test`): every fourth phrasing, topic, project and
+  page belongs to the test split only.
+"""
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from tools.base import ExternalContent, render_observation
+from tools.calculator import calculator
+from tools.knowledge_base import format_passage
+from tools.python_sandbox import PythonTool, SandboxLimits
+from tools.registry import ToolRegistry
+from tools.scenarios import phrasings as P
+from tools.web_search import format_results
+
+Split = Literal["train", "test"]
+Language = Literal["en", "zh"]
+TOOL_NAMES = ("calculator", "python", "web_search", "knowledge_base", "fetch_url")
+KINDS = ("calculator", "parallel", "python", "web_search", "knowledge_base", "fetch_url", "no_tool", "irrelevant")
+"""no_tool: chat that needs no tool; irrelevant: a request that none of the offered tools can serve."""
+NO_CALL_KINDS = ("no_tool", "irrelevant")
+OBSERVATION_CHARS = 4000
+"""As the app's registry cuts observations (tools.default_registry)."""
+
+
+def is_test(index: int) -> bool:
+    """Every fourth entry of a bank is held out for the test split."""
+    return index % 4 == 3
+
+
+def in_split(bank: list, split: Split) -> list:
+    return [entry for index, entry in enumerate(bank) if is_test(index) == (split == "test")]
+
+
+@dataclass
+class Scenario:
+    """One tool-use exchange with its gold behaviour and what the checker needs."""
+
+    id: str
+    kind: str
+    language: Language
+    split: Split
+    request: str
+    tools: list[str]
+    """Names of the tools offered, in the order the prompt lists them."""
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    """Gold calls, {"name", "arguments"}, all made in the first assistant turn."""
+    observations: list[str] = field(default_factory=list)
+    """What each gold call returns, rendered as the model sees it."""
+    answer: str = ""
+    expect: dict[str, Any] = field(default_factory=dict)
+    """What a correct call and answer must contain (see tools/scenarios/checks.py)."""
+    canned: str | None = None
+    """For web, knowledge-base and page scenarios: the observation any call of that tool gets."""
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The exchange as OpenAI chat messages (the gold trajectory)."""
+        messages: list[dict[str, Any]] = [{"role": "user", "content": self.request}]
+        if self.calls:
+            ids = [f"call_{i}" for i in range(len(self.calls))]
+            messages.append({"role": "assistant", "content": None, "tool_calls": [
+                {"id": call_id, "type": "function",
+                 "function": {"name": call["name"], "arguments": json.dumps(call["arguments"], ensure_ascii=False)}}
+                for call_id, call in zip(ids, self.calls)]})
+            messages += [{"role": "tool", "tool_call_id": call_id, "name": call["name"], "content": observation}
+                         for call_id, call, observation in zip(ids, self.calls, self.observations)]
+        messages.append({"role": "assistant", "content": self.answer})
+        return messages
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Scenario":
+        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+
+
+class Observer:
+    """Runs the real calculator and python tools; renders canned results of the others."""
+
+    def __init__(self, python_limits: SandboxLimits | None = None):
+        limits = python_limits or SandboxLimits(wall_seconds=10, cpu_seconds=5, memory_mb=512)
+        self.registry = ToolRegistry([calculator, PythonTool(limits)], max_observation_chars=OBSERVATION_CHARS)
+
+    def observe(self, scenario: Scenario, name: str, arguments: dict[str, Any] | str | None) -> tuple[bool, str]:
+        """(ok, observation) of one call made in `scenario`, as the model will see it."""
+        if name in self.registry:
+            result = self.registry.call(name, arguments)
+            return result.ok, result.content
+        if scenario.canned is not None and name in scenario.tools and name not in self.registry:
+            return True, scenario.canned
+        if name in TOOL_NAMES and name in scenario.tools:
+            return True, render_observation(ExternalContent(source=name, text="(no results)"), OBSERVATION_CHARS)[0]
+        return False, f"Error: unknown tool {name!r}; available tools: {', '.join(scenario.tools)}"
+
+
+_SCHEMAS: ToolRegistry | None = None
+
+
+def schema_registry() -> ToolRegistry:
+    """The default registry, for its schemas and argument validation only (nothing runs through
+    it here); its knowledge base points at an empty temporary folder and is never opened."""
+    global _SCHEMAS
+    if _SCHEMAS is None:
+        from tools.defaults import default_registry
+
+        _SCHEMAS = default_registry(Path(tempfile.mkdtemp(prefix="lingxi-schemas-")))
+    return _SCHEMAS
+
+
+def tool_schemas(names: list[str]) -> list[dict[str, Any]]:
+    """The OpenAI `tools` JSON of the named registry tools, in that order."""
+    return schema_registry().schemas(names)
+
+
+# ---- one scenario per kind ---------------------------------------------------------------------
+def _fill(text: str, values: dict[str, Any]) -> str:
+    return text.format(**values)
+
+
+def _draw(slots: dict[str, tuple[int, int]], rng: random.Random) -> dict[str, int]:
+    return {name: rng.randint(low, high) for name, (low, high) in slots.items()}
+
+
+def _calc_value(observer: Observer, expression: str) -> str:
+    result = observer.registry.call("calculator", {"expression": expression})
+    if not result.ok:
+        raise ValueError(f"gold expression {expression!r} failed: {result.content}")
+    return result.content
+
+
+def _numeric(text: str) -> float | None:
+    try:
+        return float(text.split()[0].replace(",", ""))
+    except (ValueError, IndexError):
+        return None
+
+
+def make_calculator(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
+    phrasing = rng.choice(in_split(P.CALCULATOR[lang], split))
+    values = _draw(phrasing.slots, rng)
+    if "sq" in values and rng.random() < 0.5:
+        values["sq"] = rng.randint(2, 70) ** 2
+    expression = _fill(phrasing.expression, values)
+    value = _calc_value(observer, expression)
+    return {"request": _fill(phrasing.request, values), "calls": [{"name": "calculator", "arguments": {"expression": expression}}],
+            "answer": _fill(phrasing.answer, {**values, "value": _short(value)}),
+            "expect": {"values": [_numeric(value)]}}
+
+
+def make_parallel(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
+    request, expressions, answer = rng.choice(in_split(P.PARALLEL[lang], split))
+    values = _draw(P.PARALLEL_SLOTS, rng)
+    filled = [_fill(expression, values) for expression in expressions]
+    results = [_calc_value(observer, expression) for expression in filled]
+    shown = {f"v{i}": _short(result) for i, result in enumerate(results)}
+    return {"request": _fill(request, values),
+            "calls": [{"name": "calculator", "arguments": {"expression": e}} for e in filled],
+            "answer": _fill(answer, {**values, **shown}), "expect": {"values": [_numeric(r) for r in results]}}
+
+
+def make_python(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
+    phrasing = rng.choice(in_split(P.PYTHON[lang], split))
+    words = in_split(P.PYTHON_WORDS, split)
+    values = {"word": rng.choice(words), "n": rng.randint(5, 15), "prime": rng.choice([rng.randint(50, 999), 97, 101, 541, 997]),
+              "nums": ", ".join(str(rng.randint(-50, 200)) for _ in range(rng.randint(4, 7))),
+              "year": rng.randint(1990, 2030), "month": rng.randint(1, 12), "day": rng.randint(1, 28)}
+    code = _fill(phrasing.code, values)
+    run = observer.registry.call("python", {"code": code})
+    if not run.ok:
+        raise ValueError(f"gold code failed: {run.content}")
+    output = _stdout(run.content)
+    return {"request": _fill(phrasing.request, values), "calls": [{"name": "python", "arguments": {"code": code}}],
+            "answer": _fill(phrasing.answer, {**values, "value": output}), "expect": {"output": output}}
+
+
+def _stdout(report: str) -> str:
+    """The printed text of a python tool report ('stdout:\\n...')."""
+    text = report.split("stdout:\n", 1)[1] if "stdout:\n" in report else report
+    return text.split("\nstderr:", 1)[0].split("\nresult:", 1)[0].strip()
+
+
+def make_web(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
+    fact = rng.choice(in_split(P.WEB_FACTS[lang], split))
+    request = _fill(rng.choice(in_split(P.WEB_REQUESTS[lang], split)), {"topic": fact.topic})
+    query = fact.topic
+    results = [{"title": title, "href": url, "body": body} for title, url, body in fact.results]
+    canned = render_observation(ExternalContent(source=f"web search for {query!r}", text=format_results(results)),
+                                OBSERVATION_CHARS)[0]
+    source = fact.results[0][1].split("/")[2]
+    answer = _fill(P.WEB_ANSWER_PREFIX[lang], {"source": source}) + fact.answer
+    return {"request": request, "calls": [{"name": "web_search", "arguments": {"query": query}}], "canned": canned,
+            "answer": answer, "expect": {"query_keywords": list(fact.keywords), "answer_keys": list(fact.answer_keys)}}
+
+
+def make_knowledge(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
+    note = rng.choice(in_split(P.NOTES[lang], split))
+    request = _fill(rng.choice(in_split(P.NOTE_REQUESTS[lang], split)),
+                    {"project": note.project, "attribute": note.attribute})
+    query = f"{note.project} {note.attribute}"
+    passages = [format_passage(1, note.document, "chunk 0", 0.71, note.passage)]
+    other = rng.choice([n for n in P.NOTES[lang] if n.project != note.project])
+    passages.append(format_passage(2, other.document, "chunk 0", 0.32, other.passage))
+    canned = render_observation(ExternalContent(source=f"knowledge base search for {query!r}", text="\n\n".join(passages)),
+                                OBSERVATION_CHARS)[0]
+    answer = _fill(P.NOTE_ANSWERS[lang], {"document": note.document, "attribute": note.attribute,
+                                          "project": note.project, "value": note.value})
+    return {"request": request, "calls": [{"name": "knowledge_base", "arguments": {"query": query}}], "canned": canned,
+            "answer": answer, "expect": {"query_keywords": [note.project], "answer_keys": [note.value]}}
+
+
+def make_fetch(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
+    page = rng.choice(in_split(P.PAGES[lang], split))
+    request = _fill(rng.choice(in_split(P.PAGE_REQUESTS[lang], split)), {"url": page.url})
+    canned = render_observation(ExternalContent(source=page.url, text=f"Title: {page.title}\n\n{page.text}"),
+                                OBSERVATION_CHARS)[0]
+    return {"request": request, "calls": [{"name": "fetch_url", "arguments": {"url": page.url}}], "canned": canned,
+            "answer": page.answer, "expect": {"url": page.url, "answer_keys": list(page.answer_keys)}}
+
+
+def make_chat(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
+    request, answer = rng.choice(in_split(P.CHAT[lang], split))
+    return {"request": request, "answer": answer}
+
+
+def make_unserved(lang: Language, split: Split, rng: random.Random, observer: Observer,
+                  tools: list[str] | None = None) -> dict[str, Any]:
+    request, action = rng.choice(in_split(P.UNSERVED[lang], split))
+    names = ", ".join(tools or TOOL_NAMES)
+    return {"request": request, "answer": _fill(P.UNSERVED_ANSWERS[lang], {"action": action, "tools": names})}
+
+
+MAKERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "calculator": make_calculator, "parallel": make_parallel, "python": make_python, "web_search": make_web,
+    "knowledge_base": make_knowledge, "fetch_url": make_fetch, "no_tool": make_chat, "irrelevant": make_unserved,
+}
+NEEDED = {"calculator": ["calculator"], "parallel": ["calculator"], "python": ["python"], "web_search": ["web_search"],
+          "knowledge_base": ["knowledge_base"], "fetch_url": ["fetch_url"], "no_tool": [], "irrelevant": []}
+
+
+def _short(value: str) -> str:
+    """The calculator's value as an answer quotes it: '0.333… (= 1/3)' -> '0.333…'."""
+    return value.split(" (")[0]
+
+
+def offered_tools(kind: str, rng: random.Random, all_tools_share: float) -> list[str]:
+    """All five tools (as the app offers them) or the needed ones plus a few others, shuffled."""
+    if rng.random() < all_tools_share:
+        return list(TOOL_NAMES)
+    needed = NEEDED[kind]
+    others = [name for name in TOOL_NAMES if name not in needed]
+    count = rng.randint(1 if not needed else 0, 2)
+    chosen = needed + rng.sample(others, count)
+    rng.shuffle(chosen)
+    return chosen
+
+
+def make_scenario(kind: str, language: Language, split: Split, rng: random.Random, observer: Observer,
+                  index: int, all_tools_share: float = 1.0) -> Scenario:
+    tools = offered_tools(kind, rng, all_tools_share)
+    if kind == "irrelevant":
+        fields = make_unserved(language, split, rng, observer, tools)
+    else:
+        fields = MAKERS[kind](language, split, rng, observer)
+    scenario = Scenario(id=f"{split}-{kind}-{language}-{index}", kind=kind, language=language, split=split,
+                        tools=tools, **fields)
+    scenario.observations = [observer.observe(scenario, call["name"], call["arguments"])[1] for call in scenario.calls]
+    return scenario
+
+
+def build_scenarios(split: Split, per_kind: int, seed: int = 0, kinds: tuple[str, ...] = KINDS,
+                    all_tools_share: float | None = None, observer: Observer | None = None,
+                    unique: bool | None = None) -> list[Scenario]:
+    """`per_kind` scenarios of each kind, alternating English and Chinese, in a fixed order for
+    (split, per_kind, seed). The test split always offers all five tools, as the app does, and
+    keeps no two items with the same request; training offers all five in half the cases."""
+    observer = observer or Observer()
+    share = all_tools_share if all_tools_share is not None else (1.0 if split == "test" else 0.5)
+    unique = split == "test" if unique is None else unique
+    scenarios: list[Scenario] = []
+    for kind in kinds:
+        rng = random.Random(f"{seed}-{split}-{kind}")
+        seen: set[str] = set()
+        for index in range(per_kind):
+            language: Language = "en" if index % 2 == 0 else "zh"
+            for _attempt in range(20):
+                scenario = make_scenario(kind, language, split, rng, observer, index, share)
+                if not unique or scenario.request not in seen:
+                    break
+            else:
+                continue  # this kind's bank has no more distinct requests in this split
+            seen.add(scenario.request)
+            scenarios.append(scenario)
+    return scenarios
