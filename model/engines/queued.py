@@ -21,6 +21,7 @@ import itertools
 import logging
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 
@@ -78,14 +79,17 @@ class _Turn:
 
 
 _END = object()
+_POLL = 0.05  # seconds between looks at the caller's cancel while waiting for the engine
 
 
 class _Pump:
     """Iterates the engine's stream in its own thread, so that its caller can stop waiting."""
 
-    def __init__(self, deltas: Iterator[ChatDelta], turn: _Turn):
+    def __init__(self, deltas: Iterator[ChatDelta], turn: _Turn, cancel: threading.Event):
         self.deltas = deltas
         self.turn = turn
+        self.cancel = cancel
+        """The engine's own cancel: set when its caller cancels, leaves, or the queue stops it."""
         self.items: queue.Queue = queue.Queue()
         self.stop = threading.Event()
         self.done = threading.Event()
@@ -148,14 +152,19 @@ class QueuedEngine(ChatEngine):
         cancel = cancel or threading.Event()
         self._enter(cancel)
         turn = _Turn(self._leave)
+        # The engine gets its own event, so that stopping a stalled engine does not look to the
+        # caller as if it had cancelled; the caller's cancel is passed on while it waits.
+        engine_cancel = threading.Event()
+        if cancel.is_set():
+            engine_cancel.set()
         try:
-            deltas = self.engine.stream(request, cancel)
+            deltas = self.engine.stream(request, engine_cancel)
         except BaseException as error:
             turn.release()
             if isinstance(error, Exception):
                 raise engine_failure(error) from error
             raise
-        return self._hold_turn(_Pump(deltas, turn), cancel)
+        return self._hold_turn(_Pump(deltas, turn, engine_cancel), cancel)
 
     def _hold_turn(self, pump: _Pump, cancel: threading.Event) -> Iterator[ChatDelta]:
         ended = False
@@ -171,20 +180,29 @@ class QueuedEngine(ChatEngine):
                 yield item
         finally:
             if not ended:  # the caller stopped early, or the engine stalled
-                cancel.set()
+                pump.cancel.set()
                 pump.stop.set()
                 self._release_later(pump)
 
     def _next_item(self, pump: _Pump, cancel: threading.Event):
-        try:
-            return pump.items.get(timeout=self.stall_timeout)
-        except queue.Empty:
-            logger.error("the engine %s produced nothing for %g s: generation stopped, its turn passes on",
-                         self.name, self.stall_timeout)
-            cancel.set()
-            pump.stop.set()
-            pump.turn.release()
-            raise GenerationStalledError(self.stall_timeout, self.retry_after) from None
+        """The engine's next item; passes the caller's cancel on; raises when the engine stalls."""
+        deadline = None if self.stall_timeout is None else time.monotonic() + self.stall_timeout
+        while True:
+            if cancel.is_set():
+                pump.cancel.set()
+            wait = _POLL if deadline is None else min(_POLL, deadline - time.monotonic())
+            if wait <= 0:
+                break
+            try:
+                return pump.items.get(timeout=wait)
+            except queue.Empty:
+                continue
+        logger.error("the engine %s produced nothing for %g s: generation stopped, its turn passes on",
+                     self.name, self.stall_timeout)
+        pump.cancel.set()
+        pump.stop.set()
+        pump.turn.release()
+        raise GenerationStalledError(self.stall_timeout, self.retry_after)
 
     def _release_later(self, pump: _Pump) -> None:
         """Give an engine told to stop `stall_timeout` seconds to do so, then pass its turn on."""
