@@ -11,7 +11,7 @@ NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS='$(NO_AMX)' -DCMAKE_CXX_FLAGS='$(NO_AMX)'
 endif
 
-.PHONY: run test bench clean-venv llama-cpp-converters
+.PHONY: run test bench clean-venv llama-cpp-converters finetune ship-adapter
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,36 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# The shipped tool-use adapter, end to end (about an hour on 2 cores): train the lingxi_tools recipe,
+# export its GGUF LoRA, evaluate base and tuned on the held-out tool-use split and BFCL, write the
+# eval card. `make ship-adapter` then copies the result into model/adapters/ (commit it from there).
+LINGXI      := $(VENV)/bin/lingxi
+LINGXI_HOME ?= $(HOME)/.lingxi
+FT_RUN      := $(LINGXI_HOME)/runs/lingxi_tools
+FT_EVAL     := --model bundled --n-threads 1 --out $(FT_RUN)/eval
+FT_BENCH    ?= bfcl_simple,bfcl_irrelevance,svamp_agent
+FT_LIMIT    ?= 40
+SHIP        := model/adapters/lingxi-tools-135m
+FT_RUNS      = $(foreach b,lingxi_tools $(subst $(comma), ,$(FT_BENCH)),--$(1) $(FT_RUN)/eval/$(b)__$(2).json)
+comma       := ,
+
+finetune: $(STAMP)
+	$(LINGXI) train lingxi_tools
+	$(LINGXI) export $(FT_RUN) --to lora-gguf --outtype f16 --out $(FT_RUN)/adapter.gguf
+	$(LINGXI) eval $(FT_EVAL) --adapter none --name base --bench lingxi_tools
+	$(LINGXI) eval $(FT_EVAL) --adapter $(FT_RUN)/adapter.gguf --name lingxi-tools --bench lingxi_tools
+	$(LINGXI) eval $(FT_EVAL) --adapter none --name base --bench $(FT_BENCH) --limit $(FT_LIMIT)
+	$(LINGXI) eval $(FT_EVAL) --adapter $(FT_RUN)/adapter.gguf --name lingxi-tools --bench $(FT_BENCH) --limit $(FT_LIMIT)
+	$(LINGXI) eval card $(FT_RUN)/card $(call FT_RUNS,base,base) $(call FT_RUNS,tuned,lingxi-tools) --train-run $(FT_RUN)
+
+ship-adapter: $(STAMP)
+	mkdir -p $(SHIP)
+	$(LINGXI) export $(FT_RUN) --to peft --out $(SHIP)/peft
+	cp $(FT_RUN)/adapter.gguf $(SHIP)/adapter.gguf
+	cp training/recipes/lingxi_tools.yaml $(SHIP)/recipe.yaml
+	cp $(FT_RUN)/loss.png $(SHIP)/loss.png
+	$(LINGXI) eval card $(SHIP) $(call FT_RUNS,base,base) $(call FT_RUNS,tuned,lingxi-tools) --train-run $(FT_RUN)
 
 bench: $(STAMP)
 	$(PY) bench/serve.py

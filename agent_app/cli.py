@@ -91,6 +91,43 @@ class EvalReport(BaseModel):
         print(f"report: {write_report(self.runs, self.out)}")
 
 
+class EvalCard(BaseModel):
+    """Write an adapter's eval card (base vs tuned, the verdict) and decide whether it becomes the default."""
+
+    out: CliPositionalArg[str] = Field(description="the adapter's folder (e.g. model/adapters/lingxi-tools-135m)")
+    base: list[str] = Field(description="run files of the base model (lingxi_tools among them)")
+    tuned: list[str] = Field(description="run files of the tuned model, same benchmarks")
+    name: str = Field("lingxi-tools", description="the adapter's name (--adapter NAME)")
+    margin: float = Field(0.0, ge=0, description="points by which it must beat the base on lingxi_tools")
+    train_run: str | None = Field(None, description="the training run folder, for the card's training facts")
+
+    def cli_cmd(self) -> None:
+        from eval.card import write_adapter_card
+
+        training = _training_facts(self.train_run) if self.train_run else None
+        card = write_adapter_card(self.base, self.tuned, self.out, self.name, self.margin, training,
+                                  commands=["make finetune", "make ship-adapter"])
+        gate = card["gate"]
+        print(f"{self.name}: {gate['bench']} base {gate['base']:.1%} -> tuned {gate['tuned']:.1%}; "
+              f"default: {'yes' if card['default'] else 'no'} -> {Path(self.out) / 'README.md'}")
+
+
+def _training_facts(run_dir: str) -> dict:
+    """Steps, tokens, time and losses of a training run, from its metrics.jsonl."""
+    from training.progress import read_metrics
+
+    records = read_metrics(Path(run_dir) / "metrics.jsonl")
+    steps = [r for r in records if "loss" in r and "step" in r]
+    evals = [r["eval_loss"] for r in records if "eval_loss" in r]
+    if not steps:
+        return {}
+    last = steps[-1]
+    return {"optimizer steps": last["step"], "tokens": f"{sum(r.get('tokens', 0) for r in steps):,}",
+            "minutes": round(last.get("elapsed_s", 0) / 60, 1), "final loss": round(last["loss"], 3),
+            "held-out loss": round(evals[-1], 3) if evals else "n/a",
+            "tokens/s (last step)": last.get("tokens_per_s")}
+
+
 class Eval(ModelOptions, BaseSettings):
     """Evaluate a model (local, or any OpenAI-compatible endpoint) on benchmarks; resumable."""
 
@@ -107,9 +144,10 @@ class Eval(ModelOptions, BaseSettings):
     data_dir: str | None = Field(None, description="benchmark data folder (default: $LINGXI_DATA_DIR "
                                                    "or ../shared/data)")
     report: CliSubCommand[EvalReport]
+    card: CliSubCommand[EvalCard]
 
     def cli_cmd(self) -> None:
-        if self.report is not None:
+        if self.report is not None or self.card is not None:
             CliApp.run_subcommand(self)
             return
         from agent_app.progress import progress_bar

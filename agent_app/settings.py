@@ -13,7 +13,9 @@ from tools import lingxi_home  # noqa: F401  (the one data directory, defined wh
 
 class ModelOptions(EngineConfig):
     model: str = Field("bundled", description="bundled, a .gguf file, a Hugging Face folder or hub id")
-    adapter: str | None = Field(None, description="a LoRA adapter: peft folder or GGUF LoRA file")
+    adapter: str | None = Field("default", description="a LoRA adapter: peft folder, GGUF LoRA file, a shipped "
+                                                       "adapter (lingxi-tools), 'none', or 'default' (the shipped "
+                                                       "adapter the bundled model is served with, if any)")
 
 
 class ServerOptions(BaseModel):

@@ -40,7 +40,8 @@ def choose_engine(source: ModelSource, requested: EngineName) -> EngineName:
 def load_engine(spec: str = "bundled", adapter: str | None = None,
                 config: EngineConfig | None = None) -> ChatEngine:
     config = config or EngineConfig()
-    source = resolve_model(spec, adapter)
+    prefer = "peft" if config.engine in ("transformers", "lmdeploy") else None
+    source = resolve_model(spec, adapter, prefer)
     engine = choose_engine(source, config.engine)
     logger.info("loading %s with %s", source.name, engine)
     if engine == "llama.cpp":

@@ -54,10 +54,54 @@ def bundled_gguf_path() -> Path:
     return path
 
 
-def resolve_model(spec: str, adapter: str | None = None) -> ModelSource:
+SHIPPED_ADAPTERS_DIR = Path(__file__).parent / "adapters"
+SHIPPED_ADAPTERS = {"lingxi-tools": "lingxi-tools-135m"}
+"""Adapters that ship inside the package, by the name `--adapter` takes."""
+NO_ADAPTER = "none"
+DEFAULT_ADAPTER = "default"
+"""`--adapter default`: the shipped adapter marked as the default for the bundled model (its
+card.json says `"default": true` once it beats the base on the held-out tool-use split), else none."""
+
+
+def shipped_adapter(name: str, form: Literal["peft", "gguf"]) -> Path:
+    """The GGUF LoRA (llama.cpp) or the peft folder (transformers) of a shipped adapter."""
+    folder = SHIPPED_ADAPTERS_DIR / SHIPPED_ADAPTERS[name]
+    path = folder / "adapter.gguf" if form == "gguf" else folder / "peft"
+    if not path.exists():
+        raise ModelNotFoundError(name, [f"{path}: the shipped adapter {name!r} has no {form} form here"])
+    return path
+
+
+def adapter_card(name: str) -> dict:
+    """The shipped adapter's card.json (its figures and whether it is the default); {} if absent."""
+    import json
+
+    card = SHIPPED_ADAPTERS_DIR / SHIPPED_ADAPTERS[name] / "card.json"
+    return json.loads(card.read_text(encoding="utf-8")) if card.is_file() else {}
+
+
+def default_adapter(spec: str) -> str | None:
+    """The shipped adapter the bundled model is served with by default, if any."""
+    if spec != BUNDLED:
+        return None
+    for name in SHIPPED_ADAPTERS:
+        if adapter_card(name).get("default"):
+            return name
+    return None
+
+
+def resolve_model(spec: str, adapter: str | None = None, prefer: Literal["peft", "gguf"] | None = None) -> ModelSource:
+    """`adapter` may also be a shipped adapter's name, 'default' or 'none'; `prefer` picks the
+    form of a shipped adapter (default: GGUF for a GGUF base, peft otherwise)."""
     source = _resolve_base(spec)
-    if adapter is None:
+    if adapter == DEFAULT_ADAPTER:
+        adapter = default_adapter(spec)
+    if adapter is None or adapter == NO_ADAPTER:
         return source
+    if adapter in SHIPPED_ADAPTERS:
+        form = prefer or ("gguf" if source.format == "gguf" else "peft")
+        path = shipped_adapter(adapter, form)
+        return ModelSource(source.spec, source.format, source.path, f"{source.name}+{adapter}", str(path), form)
     adapter_format = _adapter_format(adapter)
     name = f"{source.name}+{Path(adapter).name}"
     return ModelSource(source.spec, source.format, source.path, name, str(adapter), adapter_format)

@@ -340,12 +340,9 @@ def _format_float(x: float) -> str:
 
 @tool(timeout=5.0)
 def calculator(expression: Annotated[str, Field(min_length=1, max_length=MAX_EXPRESSION_CHARS)]) -> str:
-    """Evaluate an arithmetic expression exactly where possible, e.g. "2**10 / 3" or "sqrt(2) * pi".
+    """Evaluate an arithmetic expression exactly, e.g. "3 * 148 * 1.12" or "sqrt(2) * pi".
 
-    Supports + - * / // % ** (also ^ for power), parentheses, the constants pi, e, tau and the
-    functions sqrt, cbrt, exp, log(x[, base]), ln, log10, log2, sin, cos, tan, asin, acos, atan,
-    atan2, sinh, cosh, tanh, degrees, radians, hypot, factorial, abs, round, floor, ceil, min, max,
-    gcd, lcm, comb, perm. Trigonometric functions use radians.
+    Operators + - * / // % ** ^ and math functions such as sqrt, log, sin, factorial, round.
 
     Args:
         expression: The expression to evaluate, for example "(3 + 4) * 2 / 7".

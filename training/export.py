@@ -55,8 +55,9 @@ class ExportOptions(BaseModel):
 
     source: str = Field(description="a run folder ($LINGXI_HOME/runs/NAME), a peft adapter folder, or a "
                                     "Hugging Face model folder")
-    to: Literal["hf", "gguf", "lora-gguf"] = Field("gguf", description="hf: merged safetensors folder; gguf: "
-                                                   "merged GGUF; lora-gguf: the adapter as a GGUF LoRA")
+    to: Literal["hf", "gguf", "lora-gguf", "peft"] = Field(
+        "gguf", description="hf: merged safetensors folder; gguf: merged GGUF; lora-gguf: the adapter as a GGUF "
+                            "LoRA; peft: the adapter alone in float16 (half the size, for shipping)")
     outtype: GgufType = Field("q8_0", description="GGUF type (gguf: any; lora-gguf: f32, f16, bf16, q8_0)")
     out: str | None = Field(None, description="output path (default: inside the run folder)")
     base: str | None = Field(None, description="base model of the adapter (default: the one it was trained on)")
@@ -67,6 +68,8 @@ def export(options: ExportOptions) -> Path:
         return export_model(options.source, options.out, options.base)
     if options.to == "gguf":
         return export_gguf(options.source, options.out, options.outtype, options.base)
+    if options.to == "peft":
+        return export_peft(options.source, options.out)
     if options.outtype not in CONVERTER_TYPES:
         raise ExportError(f"a GGUF LoRA is written as one of {', '.join(CONVERTER_TYPES)}, not {options.outtype}")
     return export_lora_gguf(options.source, options.out, options.base, options.outtype)  # type: ignore[arg-type]
@@ -131,6 +134,25 @@ def export_model(source: str | Path, out: str | Path | None = None, base: str | 
     save_hf(merged, tokenizer, target)
     info = {"base_model": spec, "adapter": str(found), "merged": True}
     (target / RUN_INFO).write_text(json.dumps(info, indent=2), encoding="utf-8")
+    return target
+
+
+def export_peft(source: str | Path, out: str | Path | None = None) -> Path:
+    """The peft adapter at `source` with its weights in float16 (what a shipped adapter keeps),
+    its adapter_config.json and run info; peft loads it as it loads any adapter."""
+    from safetensors.torch import load_file, save_file
+
+    kind, found = find_trained(source)
+    if kind != "adapter":
+        raise ExportError(f"{found} is a full model, not an adapter: export it with --to hf or --to gguf")
+    target = Path(out) if out else _run_dir(Path(source), found) / "peft-fp16"
+    target.mkdir(parents=True, exist_ok=True)
+    weights = load_file(str(found / "adapter_model.safetensors"))
+    save_file({name: tensor.half().contiguous() for name, tensor in weights.items()},
+              str(target / "adapter_model.safetensors"))
+    for name in ("adapter_config.json", RUN_INFO):
+        if (found / name).is_file():
+            shutil.copy2(found / name, target / name)
     return target
 
 

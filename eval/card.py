@@ -1,0 +1,92 @@
+"""The eval card of a tuned adapter: base vs tuned on the same benchmarks, and the verdict.
+
+`write_adapter_card` puts the base model's runs and the tuned model's runs side by side (the full
+report with charts and every failed item goes to `<out>/eval/`), then decides whether the adapter
+becomes the default the app serves: only when it beats the base on the gate benchmark (Lingxi's
+own held-out tool-use split) by more than `margin` points. The decision and the figures go to
+`card.json`, which the model layer reads (`model.spec.default_adapter`); `README.md` is the card a
+person reads.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from eval.report import write_report
+from eval.runner import RunResult, load_run
+
+GATE_BENCH = "lingxi_tools"
+SUB_SCORES = ("tool_choice", "args_valid", "args_correct", "answer_correct")
+SCORE_NAMES = {"tool_choice": "tool chosen correctly", "args_valid": "arguments valid (calls made)",
+               "args_correct": "arguments correct", "answer_correct": "final answer correct"}
+
+
+def _by_bench(paths: list[str | os.PathLike | RunResult]) -> dict[str, RunResult]:
+    runs = [path if isinstance(path, RunResult) else load_run(path) for path in paths]
+    return {run.bench: run for run in runs}
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def write_adapter_card(base_runs: list, tuned_runs: list, out_dir: str | os.PathLike, name: str,
+                       margin: float = 0.0, training: dict[str, Any] | None = None,
+                       commands: list[str] | None = None) -> dict[str, Any]:
+    """Write `<out>/card.json`, `<out>/README.md` and `<out>/eval/report.md`; return the card."""
+    out = Path(out_dir)
+    base, tuned = _by_bench(base_runs), _by_bench(tuned_runs)
+    if GATE_BENCH not in base or GATE_BENCH not in tuned:
+        raise ValueError(f"the card needs a {GATE_BENCH} run of both the base and the tuned model")
+    report = write_report([*base.values(), *tuned.values()], out / "eval")
+    gate_base, gate_tuned = base[GATE_BENCH].accuracy, tuned[GATE_BENCH].accuracy
+    beats = gate_tuned > gate_base + margin / 100
+    card = {
+        "name": name,
+        "default": beats,
+        "gate": {"bench": GATE_BENCH, "base": gate_base, "tuned": gate_tuned, "margin_points": margin,
+                 "items": tuned[GATE_BENCH].n},
+        "benchmarks": {bench: {"n": tuned[bench].n, "base": base[bench].accuracy if bench in base else None,
+                               "tuned": tuned[bench].accuracy} for bench in tuned},
+        "scores": {key: {"base": base[GATE_BENCH].mean_scores().get(key), "tuned": tuned[GATE_BENCH].mean_scores().get(key)}
+                   for key in SUB_SCORES},
+        "per_kind": {kind: {"n": score.n, "base": base[GATE_BENCH].per_category().get(kind).accuracy
+                            if kind in base[GATE_BENCH].per_category() else None, "tuned": score.accuracy}
+                     for kind, score in tuned[GATE_BENCH].per_category().items()},
+        "training": training or {},
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "card.json").write_text(json.dumps(card, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (out / "README.md").write_text(_markdown(card, report.relative_to(out), commands or []), encoding="utf-8")
+    return card
+
+
+def _markdown(card: dict[str, Any], report: Path, commands: list[str]) -> str:
+    gate = card["gate"]
+    delta = 100 * (gate["tuned"] - gate["base"])
+    verdict = (f"**Default: yes.** It beats the base on the held-out `{gate['bench']}` split by {delta:+.1f} points "
+               f"({_pct(gate['base'])} → {_pct(gate['tuned'])}, {gate['items']} items), so `--adapter default` "
+               "(the default of `make run`, `lingxi serve` and `lingxi chat`) serves it with the bundled model."
+               if card["default"] else
+               f"**Default: no.** On the held-out `{gate['bench']}` split it scores {_pct(gate['tuned'])} against the "
+               f"base's {_pct(gate['base'])} ({delta:+.1f} points), which does not beat the base"
+               f"{' by ' + str(gate['margin_points']) + ' points' if gate['margin_points'] else ''}; the app keeps "
+               "serving the base model. Use it with `--adapter " + card["name"] + "`.")
+    lines = [f"# Eval card: {card['name']}", "", verdict, "",
+             f"## Lingxi's own tool use (`{gate['bench']}`, held-out split, {gate['items']} items)", "",
+             "| score | base | tuned |", "|---|---|---|",
+             f"| item accuracy (all of the below) | {_pct(gate['base'])} | {_pct(gate['tuned'])} |"]
+    lines += [f"| {SCORE_NAMES[key]} | {_pct(v['base'])} | {_pct(v['tuned'])} |" for key, v in card["scores"].items()]
+    lines += ["", "By kind of request:", "", "| kind | items | base | tuned |", "|---|---|---|---|"]
+    lines += [f"| {kind} | {v['n']} | {_pct(v['base'])} | {_pct(v['tuned'])} |" for kind, v in card["per_kind"].items()]
+    lines += ["", "## Every benchmark", "", "| benchmark | items | base | tuned |", "|---|---|---|---|"]
+    lines += [f"| {bench} | {v['n']} | {_pct(v['base'])} | {_pct(v['tuned'])} |" for bench, v in card["benchmarks"].items()]
+    if card["training"]:
+        lines += ["", "## Training", ""] + [f"- {key}: {value}" for key, value in card["training"].items()]
+    lines += ["", f"The full report, with charts and every failed item with the model's raw output: [{report}]({report}).",
+              "", "What the items are: tools/scenarios (generator and checker); how it was trained: `recipe.yaml`."]
+    if commands:
+        lines += ["", "## Reproduce", "", "```bash", *commands, "```"]
+    return "\n".join(lines) + "\n"
