@@ -1,20 +1,20 @@
 """The child side of the python tool: runs ONE cell under limits, then reports on a pipe.
 
 Started by `tools.python_sandbox` as ``python -I -B -X utf8 _sandbox_child.py CONFIG_JSON``.
-It is a standalone script (it imports nothing from this project).  In order it: sets resource
-limits, reads the cell, pre-imports and defuses the primitives that raise no audit event
-(``_posixsubprocess.fork_exec``, ``os.pidfd_open``, ``signal.pidfd_send_signal``, fresh module
-copies through ``_imp``), installs an audit hook (no new processes, no signals to other
-processes, no foreign calls through ctypes, no network unless allowed, writes only inside the
-working directory, no reads of protected paths or other processes' /proc entries), runs the cell
-like a notebook cell and writes
-``{"value": ..., "error": ..., "exit_code": ...}`` as JSON to the result pipe.
+It imports nothing from this project except its two sibling files, loaded by path:
+`_sandbox_kernel.py` (Landlock, seccomp, capabilities) and `_sandbox_hook.py` (the audit hook).
+In order it: sets resource limits, reads the cell, applies the kernel layers the platform offers,
+defuses the primitives that raise no audit event (``_posixsubprocess.fork_exec``, pidfd, ctypes'
+preloaded ``memmove``/``memset``, fresh module copies and extension modules from the cell's own
+directory through ``_imp``), installs the audit hook, runs the cell like a notebook cell and writes
+``{"value": ..., "error": ..., "exit_code": ..., "layers": [...]}`` as JSON to the result pipe.
 
 The audit hook is defence in depth, NOT a security boundary: see PythonTool's docstring.
 """
 
 import ast
 import builtins
+import importlib.util
 import json
 import linecache
 import os
@@ -24,31 +24,19 @@ import traceback
 
 CELL = "<cell>"
 MAX_REPR = 10_000
-WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-
-FORBIDDEN_EVENTS = {
-    "os.fork", "os.forkpty", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.startfile",
-    "subprocess.Popen", "pty.spawn", "os.killpg", "signal.pthread_kill",
-    "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle", "ctypes.call_function", "ctypes.cdata",
-    "ctypes.string_at", "ctypes.wstring_at", "ctypes.addressof",
-    "gc.get_objects", "gc.get_referrers", "gc.get_referents",
-}
-NETWORK_EVENTS = {
-    "socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo",
-    "socket.gethostbyname", "socket.gethostbyaddr", "socket.gethostbyname_ex", "socket.getnameinfo",
-}
-PATH_EVENTS = {  # event -> positions of path arguments that must lie inside the working directory
-    "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.rename": (0, 1), "os.link": (1,),
-    "os.symlink": (1,), "os.chmod": (0,), "os.chown": (0,), "os.truncate": (0,), "os.utime": (0,),
-    "os.setxattr": (0,), "os.removexattr": (0,), "shutil.rmtree": (0,), "os.mkfifo": (0,),
-    "os.mknod": (0,), "os.chflags": (0,), "os.lchflags": (0,),
-}
-BLOCKED_REIMPORTS = {"_posixsubprocess", "_ctypes", "ctypes", "posix", "os", "_signal", "signal"}
-PATCHED_MODULES = {"_posixsubprocess", "_ctypes", "posix", "_signal"}  # no fresh copies through _imp
+HERE = os.path.dirname(os.path.abspath(__file__))
+PATCHED_MODULES = frozenset({"_posixsubprocess", "_ctypes", "posix", "_signal", "_imp"})  # no fresh copies
+SYSTEM_READ_ROOTS = ("/usr/lib", "/usr/lib64", "/usr/local/lib", "/lib", "/lib64", "/usr/share/zoneinfo",
+                     "/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
+                     "/proc/cpuinfo", "/proc/meminfo", "/sys/devices/system/cpu")
 
 
-class SandboxViolation(PermissionError):
-    """Raised inside the cell when it tries something the sandbox forbids."""
+def load_sibling(name):
+    """One of this script's sibling files, as a module that is not entered in sys.modules."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def set_limits(cfg):
@@ -88,10 +76,12 @@ def count_user_tasks():
     return total
 
 
-def defuse_spawning():
+def defuse_spawning(violation, trusted_roots):
     """Replace the C primitives that raise no audit event in 3.11: the one behind subprocess
-    (``_posixsubprocess.fork_exec``) and the pidfd route to signalling other processes.
-    Speed bumps, not walls: see the module docstring."""
+    (``_posixsubprocess.fork_exec``), the pidfd route to signalling other processes, ctypes'
+    preloaded raw-memory functions, fresh copies of patched modules and extension modules loaded
+    from outside the Python installation.  Returns the guards, whose ``__defaults__`` hold the
+    originals (the audit hook hides them).  Speed bumps, not walls: see the module docstring."""
     import _imp
     import _posixsubprocess
     import _signal
@@ -99,128 +89,79 @@ def defuse_spawning():
     import signal
 
     def no_processes(*args, **kwargs):
-        raise SandboxViolation("sandbox: starting processes is not allowed")
+        raise violation("sandbox: starting processes is not allowed")
 
     def no_signals(*args, **kwargs):
-        raise SandboxViolation("sandbox: sending signals to other processes is not allowed")
+        raise violation("sandbox: sending signals to other processes is not allowed")
+
+    def no_raw_memory(*args, **kwargs):
+        raise violation("sandbox: ctypes raw-memory functions are not allowed")
 
     _posixsubprocess.fork_exec = no_processes
     for module, attribute in ((os, "pidfd_open"), (posix, "pidfd_open"), (signal, "pidfd_send_signal"), (_signal, "pidfd_send_signal")):
         if hasattr(module, attribute):
             setattr(module, attribute, no_signals)
     try:
-        import ctypes  # noqa: F401 - loaded now so that later imports succeed; calls stay blocked
+        import ctypes  # loaded now so that later imports (numpy, torch) succeed; its calls stay blocked
+        ctypes.memmove = ctypes.memset = no_raw_memory
     except Exception:
         pass
+    trusted = tuple(os.path.realpath(p).rstrip("/") + "/" for p in trusted_roots)
 
-    def guarded(create):
-        def create_module(spec, *args):
-            if spec.name in PATCHED_MODULES:
-                raise SandboxViolation(f"sandbox: a fresh copy of {spec.name} is not allowed")
-            return create(spec, *args)
+    def create_builtin(spec, _original=_imp.create_builtin, _exact=str, _patched=PATCHED_MODULES, _v=violation):
+        name = spec.name
+        if type(name) is not _exact or name in _patched:
+            raise _v(f"sandbox: a fresh copy of {name!s:.40} is not allowed")
+        return _original(spec)
 
-        return create_module
+    def create_dynamic(spec, file=None, _original=_imp.create_dynamic, _exact=str, _patched=PATCHED_MODULES,
+                       _trusted=trusted, _realpath=os.path.realpath, _v=violation):
+        name, origin = spec.name, spec.origin
+        if type(name) is not _exact or type(origin) is not _exact or name in _patched:
+            raise _v("sandbox: this extension module is not allowed")
+        if not _realpath(origin).startswith(_trusted):
+            raise _v("sandbox: extension modules load only from the Python installation")
+        return _original(spec) if file is None else _original(spec, file)
 
-    _imp.create_builtin = guarded(_imp.create_builtin)
-    _imp.create_dynamic = guarded(_imp.create_dynamic)
-
-
-def inside(path, roots):
-    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
-
-
-def make_hook(cfg):
-    work = os.path.realpath(cfg["workdir"])
-    writable = [work, "/dev/null"]
-    protected = [os.path.realpath(p) for p in cfg["protected_paths"]]
-    allowed_reads = [work] + [os.path.realpath(p) for p in cfg["allowed_read_paths"]]
-    own_proc = f"/proc/{os.getpid()}"
-    allow_network = cfg["allow_network"]
-    my_pid = os.getpid()
-
-    def real(path):
-        if isinstance(path, int):
-            return None
-        return os.path.realpath(os.fsdecode(path))
-
-    def check_read(path):
-        full = real(path)
-        if full is None:
-            return
-        if full.startswith("/proc/") and not inside(full, [own_proc]):
-            part = full.split("/")[2]
-            if part.isdigit() or part in ("thread-self",):
-                raise SandboxViolation(f"sandbox: reading other processes' /proc entries is not allowed: {full}")
-        if inside(full, protected) and not inside(full, allowed_reads):
-            raise SandboxViolation(f"sandbox: reading {full} is not allowed")
-
-    def check_write(path):
-        full = real(path)
-        if full is not None and not inside(full, writable):
-            raise SandboxViolation(f"sandbox: writing outside the working directory is not allowed: {full}")
-
-    def hook(event, args):
-        if event in FORBIDDEN_EVENTS:
-            raise SandboxViolation(f"sandbox: {event} is not allowed")
-        if event == "os.kill":
-            if args[0] != my_pid:
-                raise SandboxViolation("sandbox: sending signals to other processes is not allowed")
-        elif event == "open":
-            path, flags = args[0], args[2] if len(args) > 2 else 0
-            if isinstance(flags, int) and flags & WRITE_FLAGS:
-                check_write(path)
-            else:
-                mode = args[1] if len(args) > 1 else None
-                if isinstance(mode, str) and any(c in mode for c in "wax+"):
-                    check_write(path)
-                check_read(path)
-        elif event in ("os.listdir", "os.scandir"):
-            if args and args[0] is not None:
-                check_read(args[0])
-        elif event in PATH_EVENTS:
-            for i in PATH_EVENTS[event]:
-                if i < len(args):
-                    check_write(args[i])
-            if event == "os.symlink":
-                check_read(args[0])
-        elif event in NETWORK_EVENTS and not allow_network:
-            raise SandboxViolation("sandbox: network access is not allowed")
-        elif event == "import" and args and args[0] in BLOCKED_REIMPORTS:
-            raise SandboxViolation(f"sandbox: importing {args[0]} again is not allowed")
-
-    return hook
+    _imp.create_builtin = create_builtin
+    _imp.create_dynamic = create_dynamic
+    return [create_builtin, create_dynamic]
 
 
-def run_cell(code, result_pipe):
+def execute(code):
+    """Run the cell like a notebook cell; the repr of its last expression (cut), or None."""
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     linecache.cache[CELL] = (len(code), None, code.splitlines(True), CELL)
-    report = {"value": None, "error": None, "exit_code": 0}
+    tree = ast.parse(code, filename=CELL, mode="exec")
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+    exec(compile(tree, CELL, "exec"), namespace)
+    if last is None:
+        return None
+    value = eval(compile(last, CELL, "eval"), namespace)
+    if value is None:
+        return None
+    text = repr(value)
+    return text if len(text) <= MAX_REPR else text[:MAX_REPR] + "... [repr truncated]"
+
+
+def run_cell(code, result_pipe, layers):
+    report = {"value": None, "error": None, "exit_code": 0, "layers": layers}
+    saved_builtins = dict(builtins.__dict__)
     try:
-        tree = ast.parse(code, filename=CELL, mode="exec")
-        last = None
-        if tree.body and isinstance(tree.body[-1], ast.Expr):
-            last = ast.Expression(tree.body.pop().value)
-        exec(compile(tree, CELL, "exec"), namespace)
-        if last is not None:
-            value = eval(compile(last, CELL, "eval"), namespace)
-            if value is not None:
-                text = repr(value)
-                report["value"] = text if len(text) <= MAX_REPR else text[:MAX_REPR] + "... [repr truncated]"
+        try:
+            report["value"] = execute(code)
+        finally:
+            builtins.__dict__.clear()  # the cell may have patched builtins: this runner needs the real ones
+            builtins.__dict__.update(saved_builtins)
     except SystemExit as exc:
         code_ = exc.code
         report["exit_code"] = code_ if isinstance(code_, int) else (0 if code_ is None else 1)
         if code_ not in (None, 0) and not isinstance(code_, int):
             print(code_, file=sys.stderr)
     except BaseException as exc:  # noqa: BLE001 - reported like the interpreter would
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename != CELL:
-            tb = tb.tb_next  # hide this runner's frames
-        report_exc = traceback.TracebackException(type(exc), exc, tb)
-        here = os.path.abspath(__file__)
-        report_exc.stack = traceback.StackSummary.from_list(
-            [frame for frame in report_exc.stack if os.path.abspath(frame.filename) != here]
-        )
-        sys.stderr.write("".join(report_exc.format()))
+        sys.stderr.write(format_exception(exc))
         report["error"] = f"{type(exc).__name__}: {exc}"[:2000]
         report["exit_code"] = 1
     for stream in (sys.stdout, sys.stderr):
@@ -232,10 +173,29 @@ def run_cell(code, result_pipe):
     os._exit(0)
 
 
+def format_exception(exc):
+    """The traceback as the interpreter prints it, without the sandbox's own frames."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != CELL:
+        tb = tb.tb_next  # hide this runner's frames
+    report_exc = traceback.TracebackException(type(exc), exc, tb)
+    report_exc.stack = traceback.StackSummary.from_list(
+        [frame for frame in report_exc.stack if os.path.dirname(os.path.abspath(frame.filename)) != HERE]
+    )
+    return "".join(report_exc.format())
+
+
+def trusted_read_roots(cfg):
+    """Where the cell may read: the Python installation, sys.path (not the cell's dir), system libraries."""
+    work = os.path.realpath(cfg["workdir"])
+    roots = [p for p in cfg["allowed_read_paths"] + sys.path if p and os.path.realpath(p) != work]
+    return sorted({os.path.realpath(p) for p in roots if os.path.realpath(p) != os.path.realpath(HERE)})
+
+
 def main():
     cfg = json.loads(sys.argv[1])
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
+    kernel, hook_module = load_sibling("_sandbox_kernel"), load_sibling("_sandbox_hook")
+    sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != HERE]
     sys.path.insert(0, cfg["workdir"])
     sys.dont_write_bytecode = True
     set_limits(cfg)
@@ -243,10 +203,13 @@ def main():
         code = fh.read()
     result_pipe = cfg["result_fd"]
     sys.argv = [CELL]
-    defuse_spawning()
-    cfg["allowed_read_paths"] = cfg["allowed_read_paths"] + [p for p in sys.path if p]
-    sys.addaudithook(make_hook(cfg))
-    run_cell(code, result_pipe)
+    trusted = trusted_read_roots(cfg)
+    layers = kernel.confine(cfg["workdir"], trusted + [f"/proc/{os.getpid()}"] + list(SYSTEM_READ_ROOTS),
+                            cfg["allow_network"])
+    guards = defuse_spawning(hook_module.SandboxViolation, trusted)
+    cfg["allowed_read_paths"] = trusted
+    sys.addaudithook(hook_module.make_hook(cfg, guards, kernel_fs=any(l.startswith("landlock") for l in layers)))
+    run_cell(code, result_pipe, layers)
 
 
 if __name__ == "__main__":

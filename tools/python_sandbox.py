@@ -57,6 +57,7 @@ class SandboxRun:
     elapsed: float
     stdout_bytes: int = 0
     stderr_bytes: int = 0
+    layers: list[str] = field(default_factory=list)  # kernel layers that held: landlock-abiN, seccomp, ...
 
     @property
     def ok(self) -> bool:
@@ -68,7 +69,9 @@ class SandboxRun:
         if self.killed_reason:
             parts.append(f"status: {self.killed_reason}")
         elif self.error:
-            parts.append(f"status: the code raised {self.error.split(':', 1)[0]}")
+            kind = self.error.split(":", 1)[0]
+            note = " (refused by the sandbox: its kernel rules or the file's permissions)" if kind == "PermissionError" else ""
+            parts.append(f"status: the code raised {kind}{note}")
         elif self.exit_code:
             parts.append(f"status: exited with code {self.exit_code}")
         for label, text, total in (("stdout", self.stdout, self.stdout_bytes), ("stderr", self.stderr, self.stderr_bytes)):
@@ -80,8 +83,11 @@ class SandboxRun:
         return "\n".join(parts) if parts else "(no output)"
 
 
+SYSTEM_SECRETS = ["/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/ssh", "/root"]
+
+
 def _default_protected() -> list[str]:
-    paths = [str(Path.home())]
+    paths = [str(Path.home()), *SYSTEM_SECRETS]
     if os.environ.get("LINGXI_HOME"):
         paths.append(os.environ["LINGXI_HOME"])
     return paths
@@ -195,10 +201,10 @@ def _supervise(proc: subprocess.Popen, result_fd: int, limits: SandboxLimits, st
             break
     selector.close()
     _kill_group(proc)
-    returncode = proc.wait()
+    returncode, cpu_used = _reap(proc)
     result = _parse_result(bytes(kept["result"]))
     if killed is None and not result:
-        killed = _describe_death(returncode, limits)
+        killed = _describe_death(returncode, limits, cpu_used)
     return SandboxRun(
         stdout=kept["stdout"].decode("utf-8", errors="replace"),
         stderr=kept["stderr"].decode("utf-8", errors="replace"),
@@ -209,6 +215,7 @@ def _supervise(proc: subprocess.Popen, result_fd: int, limits: SandboxLimits, st
         elapsed=time.monotonic() - start,
         stdout_bytes=totals["stdout"],
         stderr_bytes=totals["stderr"],
+        layers=[str(x) for x in result.get("layers") or []],
     )
 
 
@@ -235,10 +242,20 @@ def _parse_result(raw: bytes) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _describe_death(returncode: int, limits: SandboxLimits) -> str:
+def _reap(proc: subprocess.Popen) -> tuple[int, float]:
+    """Wait for the child; its exit code and the CPU seconds it used."""
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except ChildProcessError:
+        return proc.wait(), 0.0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_utime + usage.ru_stime
+
+
+def _describe_death(returncode: int, limits: SandboxLimits, cpu_used: float = 0.0) -> str:
     if returncode < 0:
         sig = -returncode
-        if sig == signal.SIGXCPU:
+        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu_used >= limits.cpu_seconds):
             return f"CPU time limit exceeded ({limits.cpu_seconds} s; process killed)"
         if sig == signal.SIGSEGV:
             return "the process crashed (segmentation fault, e.g. recursion too deep or memory exhausted)"

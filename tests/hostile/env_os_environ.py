@@ -1,0 +1,5 @@
+# category: read environment
+# expect: confined
+# Prints its own environment: none of the server's variables are there.
+import os
+print(dict(os.environ))

@@ -1,0 +1,5 @@
+# category: fork bomb
+# expect: refused
+# os.forkpty: a fork with a pseudo-terminal.
+import os
+pid, fd = os.forkpty()

@@ -1,0 +1,5 @@
+# category: spawning shells
+# expect: refused
+# os.popen.
+import os
+print(os.popen("id").read())
