@@ -62,13 +62,14 @@ def create_web_app(engine: ChatEngine, options: ServerOptions | None = None, reg
     options = options or ServerOptions()
     web = web or (options if isinstance(options, WebOptions) else WebOptions())
     home = lingxi_home()
-    queued = engine if isinstance(engine, QueuedEngine) else QueuedEngine(engine, options.max_waiting)
+    queued = engine if isinstance(engine, QueuedEngine) else QueuedEngine(
+        engine, options.max_waiting, stall_timeout=options.stall_timeout)
     if knowledge_base is None and registry is None:
         knowledge_base = KnowledgeBase(home / "knowledge")
     registry = registry if registry is not None else default_registry(home, knowledge_base=knowledge_base)
     store = store if store is not None else ConversationStore.in_home(home)
     app = create_app(queued, options, registry, store)
-    engines = EngineCache(queued, engine_config, web.max_models, options.max_waiting)
+    engines = EngineCache(queued, engine_config, web.max_models, options.max_waiting, options.stall_timeout)
     services = Services(engines, registry, store, knowledge_base, home, web.language)
     auth = (web.username, web.password.get_secret_value()) if web.username and web.password else None
     app = gr.mount_gradio_app(app, build_blocks(services), "/", auth=auth, auth_message="Lingxi 灵犀",

@@ -95,11 +95,12 @@ def spec_for(choice: str, url: str = "", model: str = "", api_key: str = "") -> 
 
 class EngineCache:
     def __init__(self, default: QueuedEngine, config: EngineConfig | None = None, max_engines: int = 2,
-                 max_waiting: int = 32):
+                 max_waiting: int = 32, stall_timeout: float | None = 60.0):
         self.default = default
         self.config = config or EngineConfig()
         self.max_engines = max_engines
         self.max_waiting = max_waiting
+        self.stall_timeout = stall_timeout
         self._engines: OrderedDict[str, QueuedEngine] = OrderedDict()
         self._specs: dict[str, EngineSpec] = {}
         self._lock = threading.Lock()
@@ -129,7 +130,7 @@ class EngineCache:
             if spec.key in self._engines:
                 self._engines.move_to_end(spec.key)
                 return self._engines[spec.key]
-            engine = QueuedEngine(self._open(spec), self.max_waiting)
+            engine = QueuedEngine(self._open(spec), self.max_waiting, stall_timeout=self.stall_timeout)
             self._engines[spec.key] = engine
             self._specs[spec.key] = spec
             self._evict()
