@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import BaseModel, Field
+
 from model.errors import EngineUnavailableError, ModelError
 
 if TYPE_CHECKING:
@@ -60,9 +62,34 @@ GGUF_TYPES: dict[str, GgufType] = {t.name: t for t in (
     GgufType("q3_k_m", "Q3_K_M", 3.9, True),
 )}
 """The llama.cpp types `lingxi quantize --to` accepts (the first five are the usual choices)."""
+AWQ = "awq"
+"""`--to awq`: LMDeploy's W4A16 AWQ (CUDA only)."""
 
 UNQUANTIZED_FTYPES = {0: "f32", 1: "f16", 32: "bf16"}
 """llama_ftype values (GGUF `general.file_type`) a quantization may start from."""
+
+
+class QuantizeOptions(BaseModel):
+    """What `lingxi quantize` takes; every field is a command-line option."""
+
+    model: str = Field("bundled", description="bundled, a .gguf, a training run, a peft adapter or a Hugging Face folder")
+    adapter: str | None = Field(None, description="a peft adapter to merge into MODEL first")
+    to: str = Field("q4_k_m", description=f"types, comma-separated: {', '.join(GGUF_TYPES)}; or awq (LMDeploy "
+                                          "W4A16, CUDA only)")
+    eval: str | None = Field(None, description="benchmarks for the accuracy gate, comma-separated "
+                                               "(e.g. bfcl_simple,mmlu); none: not checked")
+    limit: int | None = Field(None, ge=1, description="first N items of each benchmark")
+    max_drop: float = Field(2.0, ge=0, description="refuse a type whose accuracy drops by more than this "
+                                                  "many points on any benchmark")
+    imatrix: str = Field("auto", description="importance matrix: auto (computed from the shipped calibration "
+                                             "text), off, or an imatrix GGUF file")
+    threads: int | None = Field(None, ge=1, description="CPU threads for quantizing, eval and measuring "
+                                                       "(default: cores - 1)")
+    n_ctx: int = Field(4096, ge=256, description="context length for the eval runs")
+    measure: bool = Field(True, description="measure load time, decode tokens/s, peak memory and perplexity")
+    kv_quant: int = Field(0, description="with --to awq: LMDeploy KV-cache quantization bits (0, 8 or 4)")
+    out: str | None = Field(None, description="output folder (default: $LINGXI_HOME/quant/<model-name>)")
+    data_dir: str | None = Field(None, description="benchmark data folder (default: $LINGXI_DATA_DIR or ../shared/data)")
 
 
 def parse_types(spec: str | list[str]) -> list[GgufType]:
@@ -105,6 +132,35 @@ def require_unquantized(path: str | Path) -> str:
             f"{path} is already quantized ({kind}); quantize from an f16 GGUF instead "
             "(`lingxi quantize` writes one from the model first), never re-quantize a quantized file")
     return kind
+
+
+def dequantize_gguf(source: str | Path, target: str | Path) -> Path:
+    """A quantized GGUF (the bundled Q4_1) -> an f16 GGUF with the same metadata (gguf-py's
+    dequantizers; norms and other 1-D tensors stay f32, as llama.cpp's converter writes them).
+    The values are exactly the quantized ones: this undoes the file format, not the rounding."""
+    import gguf
+    import numpy as np
+
+    reader = gguf.GGUFReader(str(source))
+    architecture = reader.get_field("general.architecture").contents()
+    partial = Path(target).with_name(Path(target).name + ".partial")
+    writer = gguf.GGUFWriter(str(partial), architecture)
+    for key, field_ in reader.fields.items():
+        if key.startswith("GGUF.") or key in ("general.architecture", "general.file_type"):
+            continue
+        sub_type = field_.types[1] if field_.types[0] == gguf.GGUFValueType.ARRAY else None
+        writer.add_key_value(key, field_.contents(), field_.types[0], sub_type)
+    writer.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
+    for tensor in reader.tensors:
+        values = gguf.quants.dequantize(tensor.data, tensor.tensor_type)
+        values = values.reshape(tuple(int(n) for n in reversed(tensor.shape)))
+        writer.add_tensor(tensor.name, values.astype(np.float16 if values.ndim > 1 else np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    partial.replace(target)
+    return Path(target)
 
 
 def quantize_gguf(source: str | Path, target: str | Path, type_name: str,

@@ -58,14 +58,14 @@ def load_base(spec: str, *, four_bit: bool = False, compute_dtype: str = "bfloat
 
 def _load_four_bit(path: str, compute_dtype: str):
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from model.quantize import bnb_config
 
     try:
-        import bitsandbytes  # noqa: F401
-    except ImportError as error:
-        raise ModelLoadError("QLoRA needs bitsandbytes (pip install bitsandbytes)") from error
-    quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                               bnb_4bit_compute_dtype=getattr(torch, compute_dtype))
+        quant = bnb_config("nf4", compute_dtype)
+    except ModelError as error:
+        raise ModelLoadError(f"QLoRA needs bitsandbytes: {error}") from error
     logger.info("loading %s as a 4-bit NF4 base (bitsandbytes)", path)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)

@@ -24,8 +24,10 @@ def pick_device(device: str = "auto") -> str:
 
 
 def load_hf_model(path: str, gguf_file: str | None = None, adapter: str | None = None,
-                  device: str = "auto", dtype: str = "auto"):
-    """(model, tokenizer) from a folder, hub id or GGUF, with an optional peft adapter applied."""
+                  device: str = "auto", dtype: str = "auto", bnb: str | None = None):
+    """(model, tokenizer) from a folder, hub id or GGUF, with an optional peft adapter applied.
+    `bnb` ("int8", "nf4", "fp4"): load the weights with bitsandbytes (model.quantize.bnb_config);
+    on a CPU that saves memory, not time (shared/FACTS.md: ~0.6 tokens/s)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -34,15 +36,20 @@ def load_hf_model(path: str, gguf_file: str | None = None, adapter: str | None =
                    "float32": torch.float32, "bfloat16": torch.bfloat16,
                    "float16": torch.float16}[dtype]
     kwargs: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
-    logger.info("loading %s%s with transformers on %s", path, f" ({gguf_file})" if gguf_file else "", device)
+    logger.info("loading %s%s with transformers on %s%s", path, f" ({gguf_file})" if gguf_file else "", device,
+                f" (bitsandbytes {bnb})" if bnb else "")
     tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
+    if bnb:
+        from model.quantize import bnb_config
+
+        kwargs.update(quantization_config=bnb_config(bnb), device_map={"": device})  # type: ignore[arg-type]
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, **kwargs)
     if adapter:
         from peft import PeftModel
 
         logger.info("applying LoRA adapter %s", adapter)
         model = PeftModel.from_pretrained(model, adapter)
-    model.to(device).eval()
+    (model if bnb else model.to(device)).eval()  # a bitsandbytes model is placed at load and cannot move
     return model, tokenizer
 
 
@@ -77,9 +84,9 @@ class TransformersGenerator(HFTokenizerMixin):
 
     @classmethod
     def from_path(cls, path: str, gguf_file: str | None = None, adapter: str | None = None,
-                  device: str = "auto", dtype: str = "auto", n_ctx: int | None = None):
+                  device: str = "auto", dtype: str = "auto", n_ctx: int | None = None, bnb: str | None = None):
         try:
-            model, tokenizer = load_hf_model(path, gguf_file, adapter, device, dtype)
+            model, tokenizer = load_hf_model(path, gguf_file, adapter, device, dtype, bnb)
         except OSError as error:
             raise EngineUnavailableError(f"transformers could not load {path!r}: {error}") from error
         return cls(model, tokenizer, n_ctx)

@@ -38,17 +38,38 @@ def require_cuda() -> None:
         ) from error
 
 
+def engine_config_options(backend: Literal["pytorch", "turbomind"], n_ctx: int = 4096, tp: int = 1,
+                          quant_policy: int = 0, cache_max_entry_count: float = 0.5,
+                          model_format: Literal["hf", "awq"] = "hf") -> dict[str, Any]:
+    """The keyword arguments of LMDeploy's engine config. `quant_policy` 8 / 4 quantizes the KV
+    cache to int8 / int4; `model_format="awq"` serves W4A16 weights from `lmdeploy lite auto_awq`
+    (TurboMind takes it as an option; the PyTorch engine reads it from the model's config.json)."""
+    if quant_policy not in (0, 4, 8):
+        raise EngineUnavailableError(f"LMDeploy quant_policy is 0, 4 or 8, not {quant_policy}")
+    options: dict[str, Any] = dict(session_len=n_ctx, tp=tp, cache_max_entry_count=cache_max_entry_count,
+                                   quant_policy=quant_policy)
+    if backend == "turbomind" and model_format != "hf":
+        options["model_format"] = model_format
+    return options
+
+
+def engine_config(backend: Literal["pytorch", "turbomind"], n_ctx: int = 4096, tp: int = 1, quant_policy: int = 0,
+                  cache_max_entry_count: float = 0.5, model_format: Literal["hf", "awq"] = "hf"):
+    from lmdeploy import PytorchEngineConfig, TurbomindEngineConfig
+
+    options = engine_config_options(backend, n_ctx, tp, quant_policy, cache_max_entry_count, model_format)
+    return PytorchEngineConfig(**options) if backend == "pytorch" else TurbomindEngineConfig(**options)
+
+
 class LMDeployGenerator(HFTokenizerMixin):
     def __init__(self, model_path: str, n_ctx: int = 4096, backend: Literal["pytorch", "turbomind"] = "pytorch",
                  tp: int = 1, quant_policy: int = 0, cache_max_entry_count: float = 0.5,
-                 stop: list[str] | None = None):
+                 stop: list[str] | None = None, model_format: Literal["hf", "awq"] = "hf"):
         require_cuda()
-        from lmdeploy import PytorchEngineConfig, TurbomindEngineConfig, pipeline
+        from lmdeploy import pipeline
         from transformers import AutoTokenizer
 
-        common = dict(session_len=n_ctx, tp=tp, cache_max_entry_count=cache_max_entry_count,
-                      quant_policy=quant_policy)
-        config = PytorchEngineConfig(**common) if backend == "pytorch" else TurbomindEngineConfig(**common)
+        config = engine_config(backend, n_ctx, tp, quant_policy, cache_max_entry_count, model_format)
         logger.info("starting LMDeploy (%s backend) on %s", backend, model_path)
         self.pipe = pipeline(model_path, backend_config=config)
         self.tokenizer = AutoTokenizer.from_pretrained(model_path)
