@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, CliApp, CliPositionalArg, CliSubCommand, SettingsConfigDict
 
 from agent_app.settings import ModelOptions, ServerOptions
+from model.quantize import QuantizeOptions
 from training.export import ExportOptions
 
 logger = logging.getLogger("lingxi")
@@ -280,6 +281,42 @@ class Export(ExportOptions):
         print(f"wrote {export(self)}")
 
 
+class Quantize(QuantizeOptions):
+    """Quantize a model (GGUF q8_0 ... q4_0 with llama.cpp, or AWQ on a GPU); gate it on eval accuracy."""
+
+    model: CliPositionalArg[str] = Field(description="bundled, a .gguf, a training run, a peft adapter folder "
+                                                     "or a Hugging Face folder")
+
+    def cli_cmd(self) -> None:
+        from eval.quant_flow import awq_variants, gate, prepare, quantize_all
+        from eval.quant_gate import Variant, refusal_message
+        from eval.quant_report import write_quant_report
+        from model.loader import EngineConfig
+        from model.quantize import gguf_file_type
+        from training.quant_source import gguf_source, hf_source, source_name
+
+        plan = prepare(self)  # every option checked before any work
+        name = source_name(self.model, self.adapter)
+        out = plan.out_dir(name)
+        out.mkdir(parents=True, exist_ok=True)
+        if plan.awq:
+            source, variants = awq_variants(plan, hf_source(self.model, self.adapter, out).path, out)
+        else:
+            f16 = gguf_source(self.model, self.adapter, out).path
+            source = Variant(gguf_file_type(f16), f16, EngineConfig(n_ctx=self.n_ctx, n_threads=self.threads))
+            variants = quantize_all(plan, name, f16, out)
+        summary = gate(plan, name, source, variants, out)
+        print(f"report: {write_quant_report(out)}")
+        for verdict in summary.verdicts:
+            print(f"{verdict.variant.label:<8} {verdict.variant.path}  "
+                  + {True: "ready", False: "REFUSED", None: "unchecked (no --eval)"}[verdict.ready])
+        if summary.to_dict()["noise"]:
+            print(summary.to_dict()["noise"])
+        if summary.refused:
+            print("\n".join(refusal_message(v) for v in summary.refused), file=sys.stderr)
+            raise SystemExit(1)
+
+
 class Lingxi(BaseSettings):
     """Lingxi (灵犀): evaluate, fine-tune, quantize and serve a small local model as a tool-calling assistant."""
 
@@ -291,6 +328,7 @@ class Lingxi(BaseSettings):
     data: CliSubCommand[Data]
     train: CliSubCommand[Train]
     export: CliSubCommand[Export]
+    quantize: CliSubCommand[Quantize]
 
     def cli_cmd(self) -> None:
         CliApp.run_subcommand(self)

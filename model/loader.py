@@ -27,6 +27,10 @@ class EngineConfig(BaseModel):
     lmdeploy_backend: Literal["pytorch", "turbomind"] = Field("pytorch", description="LMDeploy backend")
     tp: int = Field(1, ge=1, description="LMDeploy tensor parallelism (GPUs)")
     quant_policy: Literal[0, 4, 8] = Field(0, description="LMDeploy KV-cache quantization bits (0: off)")
+    lmdeploy_model_format: Literal["hf", "awq"] = Field("hf", description="LMDeploy weights: hf, or awq "
+                                                        "(W4A16 written by `lingxi quantize --to awq`)")
+    bnb: Literal["int8", "nf4", "fp4"] | None = Field(None, description="transformers engine: load the weights "
+                                                      "with bitsandbytes in 8 bits or 4 bits (NF4 / FP4)")
 
 
 def choose_engine(source: ModelSource, requested: EngineName) -> EngineName:
@@ -73,11 +77,15 @@ def _transformers(source: ModelSource, config: EngineConfig) -> TemplatedEngine:
 
     if source.format == "gguf":
         folder, file = gguf_parts(source.path)
+        if config.bnb:
+            raise EngineUnavailableError(
+                "transformers cannot apply bitsandbytes while reading a GGUF; give a Hugging Face folder "
+                "(`lingxi export RUN --to hf`) or quantize the GGUF with `lingxi quantize`")
         generator = TransformersGenerator.from_path(folder, file, source.adapter, config.device,
                                                     config.dtype, config.n_ctx)
     else:
         generator = TransformersGenerator.from_path(source.path, None, source.adapter, config.device,
-                                                    config.dtype, config.n_ctx)
+                                                    config.dtype, config.n_ctx, config.bnb)
     bos, eos = generator.special_tokens()
     template = ChatTemplate.from_source(generator.chat_template, bos, eos)
     generator.stop = template.stop_strings
@@ -92,7 +100,7 @@ def _lmdeploy(source: ModelSource, config: EngineConfig) -> TemplatedEngine:
     if source.adapter:
         raise EngineUnavailableError("merge the adapter first (`lingxi export`) to serve it with LMDeploy")
     generator = LMDeployGenerator(source.path, config.n_ctx, config.lmdeploy_backend, config.tp,
-                                  config.quant_policy)
+                                  config.quant_policy, model_format=config.lmdeploy_model_format)
     bos, eos = generator.special_tokens()
     template = ChatTemplate.from_source(generator.chat_template, bos, eos)
     generator.stop = template.stop_strings
