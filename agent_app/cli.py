@@ -1,6 +1,6 @@
 """The `lingxi` command line, generated from the typed settings (pydantic-settings).
 
-`lingxi serve | chat | eval | data | train | export` now; `quantize` arrives with its issue.
+`lingxi serve | chat | eval | data | train | export | quantize`.
 This module is the only place that wires the layers together (shared/DESIGN.md).
 """
 from __future__ import annotations
