@@ -8,8 +8,9 @@ matrix, both through `lingxi quantize`'s own code (training/quant_source.py, eva
 - accuracy on the first N bfcl_simple items for both, and the delta (points).
 
 Prints the figures and, last, `quant speedup: X` (q4_k_m decode tokens/s over f16's).
-Files go to $LINGXI_HOME/quant/bench (cached: a rerun re-measures but asks the model only about
-new items).
+Files go to $LINGXI_HOME/quant/SmolLM2-135M-Instruct/bench; the f16 source, the importance
+matrix and the eval cache are those of `lingxi quantize bundled` (a rerun re-measures but asks
+the model only about new items or changed files).
 
     .venv/bin/python bench/quant.py [--limit 10] [--types q4_k_m] [--threads 1]
 """
@@ -38,17 +39,23 @@ def main(argv: list[str] | None = None) -> int:
     from eval.quant_report import markdown_table, write_quant_report
     from model.loader import EngineConfig
     from model.quantize import QuantizeOptions
+    from eval.runner import slug
     from tools import lingxi_home
-    from training.quant_source import gguf_source
+    from training.quant_source import gguf_source, source_name
 
-    out = lingxi_home() / "quant" / "bench"
+    name = source_name("bundled")
+    main_dir = lingxi_home() / "quant" / slug(name)  # shared with `lingxi quantize bundled`
+    out = main_dir / "bench"
+    imatrix = main_dir / "imatrix.gguf"
     options = QuantizeOptions(model="bundled", to=args.types, eval=args.bench, limit=args.limit,
-                              threads=args.threads, max_drop=100, out=str(out))
+                              threads=args.threads, max_drop=100, out=str(out),
+                              imatrix=str(imatrix) if imatrix.is_file() else "auto")
     plan = prepare(options)
-    source = gguf_source("bundled", None, out)
+    source = gguf_source("bundled", None, main_dir)
+    out.mkdir(parents=True, exist_ok=True)
     f16 = Variant("f16", source.path, EngineConfig(n_ctx=4096, n_threads=args.threads))
-    variants = quantize_all(plan, source.name, source.path, out)
-    summary = gate(plan, source.name, f16, variants, out).to_dict()
+    variants = quantize_all(plan, name, source.path, out)
+    summary = gate(plan, name, f16, variants, out, runs_dir=main_dir / "eval").to_dict()
     report = write_quant_report(out)
 
     print("\n".join(markdown_table(summary)))

@@ -132,13 +132,14 @@ def measure(variants: list[Variant], threads: int | None) -> None:
                         variant.perf["decode_tps"], variant.perf["peak_mb"], variant.perf["ppl"])
 
 
-def gate(plan: QuantPlan, model_name: str, source: Variant, variants: list[Variant], out: Path) -> GateSummary:
+def gate(plan: QuantPlan, model_name: str, source: Variant, variants: list[Variant], out: Path,
+         runs_dir: Path | None = None) -> GateSummary:
     if not variants:
         raise QuantGateError("nothing was quantized")
     if plan.options.measure:
         measure([source, *variants], plan.options.threads)
     return run_gate(model_name, source, variants, plan.benches, plan.options.limit, plan.options.max_drop,
-                    out, imatrix_label(plan, out))
+                    out, imatrix_label(plan, out), runs_dir)
 
 
 __all__ = ["AWQ", "QuantPlan", "QuantizeOptions", "awq_variants", "gate", "prepare", "quantize_all"]

@@ -195,9 +195,11 @@ class GateSummary:
 
 
 def run_gate(model_name: str, source: Variant, variants: list[Variant], benches: list[Benchmark],
-             limit: int | None, max_drop: float, out_dir: Path, imatrix: str = "off") -> GateSummary:
-    """Evaluate the source and every variant on `benches`; judge each variant; save quantize.json."""
-    runs_dir = out_dir / "eval"
+             limit: int | None, max_drop: float, out_dir: Path, imatrix: str = "off",
+             runs_dir: Path | None = None) -> GateSummary:
+    """Evaluate the source and every variant on `benches`; judge each variant; save quantize.json.
+    Eval runs and their cache go to `runs_dir` (default: `out_dir/eval`)."""
+    runs_dir = runs_dir or out_dir / "eval"
     source_runs = evaluate_variant(source, model_name, benches, limit, runs_dir)
     verdicts = []
     for variant in variants:
