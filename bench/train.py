@@ -3,7 +3,9 @@
 1. Same data, same model, same LoRA, same run length (one pass over the same examples, batch 4,
    bf16 autocast): Lingxi's flow (training.trainer: packed rows, loss on assistant tokens) against
    a plain peft + transformers `Trainer` fed the same rendered examples with per-example padding
-   (DataCollatorForSeq2Seq). Both count real (non-padding) tokens over the fit's wall time.
+   (DataCollatorForSeq2Seq, each batch padded to its longest, loss over the full logits as
+   transformers computes it). Both count real (non-padding) tokens per second of training after
+   the first (warm-up) optimizer step, in the same run, with the same torch threads.
 2. Peak memory (max RSS) of a few steps of full, LoRA and QLoRA in Lingxi's flow.
 
 Each run is its own subprocess, so peaks and caches do not mix. Data: the glaive tool-call demos
@@ -68,7 +70,8 @@ def child_lingxi(args) -> dict:
                          max_steps=args.steps, bf16=True, save_steps=10_000, output_dir=str(Path(args.out) / "run"),
                          seed=0, threads=args.threads, **LORA)
     result = train(config, resume=False)
-    return {"tokens": result.tokens, "steps": result.steps, "tokens_per_s": result.tokens_per_s,
+    return {"tokens": result.tokens, "steps": result.steps, "tokens_per_s": result.steady_tokens_per_s,
+            "tokens_per_s_with_warmup": result.tokens_per_s,
             "loss": result.final_loss, "peak_rss_gb": peak_rss_gb()}
 
 
@@ -76,7 +79,7 @@ def child_plain(args) -> dict:
     """peft + transformers Trainer, per-example padding, the same rendered examples and labels."""
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
+    from transformers import DataCollatorForSeq2Seq, Trainer, TrainerCallback, TrainingArguments
 
     from training.config import TrainConfig
     from training.dataset import read_run_examples
@@ -98,13 +101,30 @@ def child_plain(args) -> dict:
                                       save_strategy="no", report_to=[], logging_steps=10, seed=0,
                                       dataloader_num_workers=0, remove_unused_columns=False)
     collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
-    trainer = Trainer(model=model, args=training_args, train_dataset=dataset, data_collator=collator)
+    step_ends: list[float] = []
+    step_tokens: list[int] = []
+
+    class CountingTrainer(Trainer):
+        """The stock Trainer; only notes each step's real (non-padding) tokens."""
+
+        def training_step(self, model, inputs, num_items_in_batch=None):
+            step_tokens.append(int(inputs["attention_mask"].sum()))
+            return super().training_step(model, inputs, num_items_in_batch)
+
+    class StepClock(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            step_ends.append(time.perf_counter())
+
+    trainer = CountingTrainer(model=model, args=training_args, train_dataset=dataset, data_collator=collator,
+                              callbacks=[StepClock()])
     start = time.perf_counter()
     output = trainer.train()
-    elapsed = time.perf_counter() - start
     tokens = sum(len(e) for e in examples)
-    del torch
-    return {"tokens": tokens, "steps": output.global_step, "tokens_per_s": tokens / elapsed,
+    if sum(step_tokens) != tokens or len(step_ends) != len(step_tokens):
+        raise SystemExit(f"plain: counted {sum(step_tokens)} tokens in {len(step_tokens)} steps, expected {tokens}")
+    steady = sum(step_tokens[1:]) / (step_ends[-1] - step_ends[0])
+    return {"tokens": tokens, "steps": output.global_step, "tokens_per_s": steady,
+            "tokens_per_s_with_warmup": tokens / (step_ends[-1] - start),
             "loss": output.training_loss, "peak_rss_gb": peak_rss_gb()}
 
 
@@ -117,6 +137,11 @@ def run_child(kind: str, data: Path, out: Path, **options) -> dict:
     if done.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def describe(run: dict) -> str:
+    return (f"{run['tokens']} tokens, {run['steps']} steps, {run['tokens_per_s']:.1f} tokens/s after the warm-up step "
+            f"({run['tokens_per_s_with_warmup']:.1f} with it), peak RSS {run['peak_rss_gb']:.2f} GB")
 
 
 def main() -> None:
@@ -150,11 +175,9 @@ def main() -> None:
               f"torch threads {args.threads or 'default'}", flush=True)
         common = {"threads": args.threads} if args.threads else {}
         lingxi = run_child("lingxi", data, tmp / "a", examples=args.examples, max_length=args.max_length, **common)
-        print(f"lingxi (packed, assistant-only loss): {lingxi['tokens']} tokens, {lingxi['steps']} steps, "
-              f"{lingxi['tokens_per_s']:.0f} tokens/s, peak RSS {lingxi['peak_rss_gb']:.2f} GB", flush=True)
+        print(f"lingxi (packed, logits at loss positions only): {describe(lingxi)}", flush=True)
         plain = run_child("plain", data, tmp / "b", examples=args.examples, max_length=args.max_length, **common)
-        print(f"plain Trainer (per-example padding): {plain['tokens']} tokens, {plain['steps']} steps, "
-              f"{plain['tokens_per_s']:.0f} tokens/s, peak RSS {plain['peak_rss_gb']:.2f} GB", flush=True)
+        print(f"plain Trainer (per-example padding, full logits): {describe(plain)}", flush=True)
         if not args.skip_memory:
             for method in ("full", "lora", "qlora"):
                 started = time.perf_counter()

@@ -46,6 +46,7 @@ def test_lora_run_writes_adapter_metrics_plot_and_checkpoints(toy, tmp_path):
     assert seen[-1].eta_s == 0 and seen[-1].tokens_per_s > 0 and seen[-1].lr == 0  # linear decay to 0
     assert seen[-1].loss < seen[0].loss
     assert json.loads((out / "result.json").read_text())["steps"] == 6
+    assert result.steady_tokens_per_s > 0  # tokens/s after the warm-up step
     assert (out / "config.yaml").is_file()
 
 

@@ -67,6 +67,8 @@ class TrainResult:
     metrics_path: Path | None = None
     resumed_from: int | None = None
     data_summary: str = ""
+    steady_tokens_per_s: float | None = None
+    """Real tokens per second after this process's first (warm-up) step; None after one step."""
 
     def to_dict(self) -> dict[str, Any]:
         return {key: ([str(v) for v in value] if isinstance(value, list) else
@@ -187,6 +189,7 @@ class _Loop:
         self.eval_loss: float | None = None
         self.throughput: Throughput | None = None
         self.tokens_per_s = 0.0
+        self.steady_tokens_per_s: float | None = None
         self.selective = supports_selective_logits(model)
         if not self.selective:
             logger.info("this model or transformers cannot select logits by mask: computing every position's logits")
@@ -196,20 +199,25 @@ class _Loop:
         metrics = MetricsLog(self.out / "metrics.jsonl", state.step) if accelerator.is_main_process else None
         self.throughput = throughput = Throughput(state.step)
         elapsed_before = state.elapsed_s
+        first_step, warm = state.step + 1, (0.0, 0)
         self.model.train()
-        for step in range(state.step + 1, self.total + 1):
+        for step in range(first_step, self.total + 1):
             loss, grad_norm, tokens = self.step(state.micro_batches)
             state.step, state.micro_batches = step, state.micro_batches + config.grad_accum
             state.tokens += tokens
             state.loss = loss
             state.elapsed_s = elapsed_before + throughput.elapsed
             throughput.add(tokens)
+            if step == first_step:
+                warm = (throughput.elapsed, throughput.tokens)
             if config.eval_steps and step % config.eval_steps == 0 and step < self.total:
                 self.evaluate(metrics, step)
             if step % config.log_steps == 0 or step == self.total:
                 self.report(metrics, state, grad_norm)
             if step == self.total:
                 self.tokens_per_s = throughput.tokens_per_s()  # the fit alone, before saving
+                if step > first_step:
+                    self.steady_tokens_per_s = (throughput.tokens - warm[1]) / (throughput.elapsed - warm[0])
             if step % config.save_steps == 0 or step == self.total:
                 save_checkpoint(accelerator, self.out, state, config.keep_checkpoints)
         if self.data.eval:
@@ -289,7 +297,8 @@ def _finish(config: TrainConfig, accelerator, model, tokenizer, data: RunData, l
     result = TrainResult(out, state.step, total, state.loss, loop.eval_loss,
                          loop.tokens_per_s, state.tokens, state.elapsed_s,
                          target if config.uses_lora else None, None if config.uses_lora else target,
-                         list_checkpoints(out), plot, out / "metrics.jsonl", resumed_from, data.stats.summary())
+                         list_checkpoints(out), plot, out / "metrics.jsonl", resumed_from, data.stats.summary(),
+                         loop.steady_tokens_per_s)
     if accelerator.is_main_process:
         (out / "result.json").write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
     logger.info("done: %d steps, loss %s, %.0f tokens/s; %s", state.step, state.loss, result.tokens_per_s, target)
