@@ -14,7 +14,7 @@ from eval import get_benchmark, run_benchmark
 from model.scripted import ScriptedEngine
 from model.tool_format import DEFAULT_TOOL_FORMAT
 from model.types import ToolCall
-from tools.scenarios import KINDS, NO_CALL_KINDS, Observer, build_scenarios, score, tool_schemas
+from tools.scenarios import KINDS, NO_CALL_KINDS, TOOL_NAMES, Observer, build_scenarios, score, tool_schemas
 from tools.scenarios import phrasings as P
 from tools.scenarios.generate import in_split
 from training.converters.tool_use import convert_gsm8k, convert_scenarios
@@ -217,3 +217,38 @@ def test_data_build_command_writes_checkable_jsonl(tmp_path):
     report = check_file(str(out), "auto")
     assert report.ok
     assert len(out.read_text(encoding="utf-8").splitlines()) == 3 * len(KINDS)
+
+
+def test_public_chat_offers_lingxis_tools_and_recasts_refusals(tmp_path):
+    from training.converters.tool_use import convert_public_chat
+
+    folder = tmp_path / "train_toolcall"
+    folder.mkdir()
+    bmi = json.dumps([{"name": "calculate_bmi", "parameters": {"type": "object", "properties": {}}}])
+    records = [
+        {"conversations": [{"from": "human", "value": "Write a definition of 'photoshop'."},
+                           {"from": "gpt", "value": "Photoshop is an image editor made by Adobe."}], "tools": bmi},
+        {"conversations": [{"from": "human", "value": "Can you please order a pizza for me?"},
+                           {"from": "gpt", "value": "I'm sorry, but I can't assist with that. My capabilities "
+                                                    "are limited to calculating BMI."}], "tools": bmi},
+        {"conversations": [{"from": "human", "value": "Convert 210 Fahrenheit to Celsius."},
+                           {"from": "gpt", "value": "It is 98.89 °C."}], "tools": bmi},
+        {"conversations": [{"from": "human", "value": "What is my BMI? 70 kg, 1.75 m"},
+                           {"from": "function_call", "value": '{"name": "calculate_bmi", "arguments": {}}'},
+                           {"from": "observation", "value": "22.9"},
+                           {"from": "gpt", "value": "22.9"}], "tools": bmi},
+    ]
+    (folder / "glaive_toolcall_en_demo.json").write_text(json.dumps(records), encoding="utf-8")
+    (folder / "identity.json").write_text(json.dumps([{"instruction": "Who are you?", "input": "",
+                                                       "output": "I am {{name}}, made by {{author}}."}]), encoding="utf-8")
+    built = convert_public_chat(tmp_path, all_tools_share=1.0)
+    by_request = {c.messages[0]["content"]: c for c in built.conversations}
+    # the call example and the arithmetic the calculator should answer are left out
+    assert set(by_request) == {"Write a definition of 'photoshop'.", "Can you please order a pizza for me?", "Who are you?"}
+    for conversation in built.conversations:
+        assert conversation.tool_names() == list(TOOL_NAMES)
+        assert not conversation.calls()
+    refusal = by_request["Can you please order a pizza for me?"].messages[1]["content"]
+    assert refusal.startswith("I'm sorry, but I can't assist with that.") and "BMI" not in refusal
+    assert "calculator" in refusal
+    assert "Lingxi" in by_request["Who are you?"].messages[1]["content"]

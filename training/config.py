@@ -70,6 +70,8 @@ class TrainConfig(BaseModel):
                                                                                  "tool_use, e.g. {irrelevant: 1.5}")
     tool_use_all_tools_share: float = Field(0.5, ge=0, le=1, description="share of builder conversations that "
                                                                          "offer all five tools, as the app does")
+    tool_use_public_chat: bool = Field(False, description="add the glaive demos' conversations without calls and "
+                                                          "the identity set, offered Lingxi's tools (needs public_sets)")
     tool_use_gsm8k: int = Field(0, ge=0, description="GSM8K train items as multi-step calculator trajectories "
                                                      "(from the public-sets folder, gsm8k/train.jsonl)")
     max_examples: int | None = Field(None, ge=1, description="use at most this many examples (after shuffling)")

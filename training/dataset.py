@@ -65,14 +65,16 @@ def read_run_examples(config: TrainConfig) -> list[Conversation | TextExample]:
 
 def tool_use_examples(config: TrainConfig) -> list[Conversation]:
     """The tool-use builder's conversations the config asks for (training/converters/tool_use.py)."""
-    if not config.tool_use and not config.tool_use_gsm8k:
+    if not config.tool_use and not config.tool_use_gsm8k and not config.tool_use_public_chat:
         return []
-    from training.converters.tool_use import convert_gsm8k, convert_scenarios
+    from training.converters.tool_use import convert_gsm8k, convert_public_chat, convert_scenarios
 
     converted = []
     if config.tool_use:
         converted.append(convert_scenarios(config.tool_use, config.seed, config.tool_use_weights,
                                            config.tool_use_all_tools_share))
+    if config.tool_use_public_chat:
+        converted.append(convert_public_chat(config.gsm8k_dir(), config.seed, config.tool_use_all_tools_share))
     if config.tool_use_gsm8k:
         converted.append(convert_gsm8k(config.gsm8k_dir(), config.tool_use_gsm8k, config.seed,
                                        all_tools_share=config.tool_use_all_tools_share))

@@ -6,6 +6,11 @@ Two sources, both rendered with the registry's own tool schemas:
   calls, python, web search, knowledge base, page fetch, chat that needs no tool, and requests no
   offered tool serves), English and Chinese. The test split, which `lingxi_tools` evaluates, is
   never produced here.
+- `convert_public_chat`: the glaive demos' conversations without calls (and the identity set),
+  re-offered Lingxi's tools: chat the model should answer directly, and requests none of the
+  tools serve ("order a pizza"), whose refusal is cut to its first sentence and told in terms of
+  Lingxi's own tools. Their prompts are far more varied than the scenario banks, so the model
+  learns when not to call rather than memorising a few prompts.
 - `convert_gsm8k`: GSM8K train questions as multi-step calculator trajectories. Each
   `<<expression=value>>` annotation of the solution becomes one real calculator call, one per
   assistant turn; an item is dropped when the calculator disagrees with the annotation. The first
@@ -18,9 +23,9 @@ import random
 import re
 from pathlib import Path
 
-from tools.scenarios import KINDS, Observer, Scenario, build_scenarios, tool_schemas
+from tools.scenarios import KINDS, TOOL_NAMES, Observer, Scenario, build_scenarios, tool_schemas
 from tools.scenarios.generate import offered_tools
-from training.conversation import Conversation, Problem
+from training.conversation import Conversation, Problem, cjk_share, fill_placeholders
 from training.converters import Converted, refuse_eval_data
 from training.formats.records import iter_json_records
 
@@ -111,3 +116,68 @@ def _agrees(observation: str, annotated: str) -> bool:
     return abs(value - gold) <= max(1e-6, 1e-4 * abs(gold))
 
 
+
+
+_REFUSAL = re.compile(r"\b(sorry|can't|cannot|unable|not able|capabilit\w*|functions?|I don't have)\b|抱歉|无法|不能|功能|函数",
+                      re.IGNORECASE)
+_ARITHMETIC = re.compile(r"(?=.*\d)(calculat|convert|comput|how (much|many)|计算|换算|多少)", re.IGNORECASE | re.DOTALL)
+_FIRST_SENTENCE = re.compile(r"^(.+?[.!?。！？])(\s|$)", re.DOTALL)
+IDENTITY = {"name": "Lingxi (灵犀)", "author": "the Lingxi project"}
+REFUSAL_SUFFIX = {"en": "None of the tools I have ({tools}) can do that.",
+                  "zh": "我现有的工具（{tools}）都做不到这件事。"}
+
+
+def convert_public_chat(data_dir: str | Path, seed: int = 0, all_tools_share: float = 0.5,
+                        max_chars: int = 1200, identity_count: int = 30) -> Converted:
+    """Single-turn glaive conversations without calls (and `identity_count` of identity.json's
+    self-introductions, which all ask much the same), offered Lingxi's tools."""
+    from training.converters import glaive
+    from training.formats import read_examples
+
+    folder = Path(data_dir) / "train_toolcall"
+    rng = random.Random(f"{seed}-public-chat")
+    result = Converted("public_chat")
+    pairs: list[tuple[str, str, str]] = []
+    for name in ("glaive_toolcall_en_demo.json", "glaive_toolcall_zh_demo.json"):
+        if (folder / name).is_file():
+            for conversation in glaive.convert(folder / name).conversations:
+                if not conversation.calls():
+                    pairs += _first_exchange(conversation, "glaive")
+    if (folder / "identity.json").is_file():
+        identity = read_examples(folder / "identity.json", "alpaca", errors="skip")
+        for conversation in rng.sample(identity, min(identity_count, len(identity))):
+            pairs += _first_exchange(fill_placeholders(conversation, IDENTITY), "identity")
+    seen: set[str] = set()
+    for source, request, reply in pairs:
+        if request in seen or len(request) + len(reply) > max_chars:
+            result.notes["duplicates or longer than max_chars left out"] += 1
+            continue
+        seen.add(request)
+        kind = "irrelevant" if source == "glaive" and _REFUSAL.search(reply) else "no_tool"
+        if kind == "no_tool" and _ARITHMETIC.search(request):
+            result.notes["arithmetic answered without the calculator left out"] += 1
+            continue
+        tools = offered_tools(kind, rng, all_tools_share)
+        if kind == "irrelevant":
+            reply = _refusal(reply, tools)
+        result.notes[f"{source} {kind}"] += 1
+        result.conversations.append(Conversation(
+            messages=[{"role": "user", "content": request}, {"role": "assistant", "content": reply}],
+            tools=tool_schemas(tools), id=f"public-chat-{len(result.conversations)}", source=f"public_chat:{kind}"))
+    return result
+
+
+def _first_exchange(conversation: Conversation, source: str) -> list[tuple[str, str, str]]:
+    messages = [m for m in conversation.messages if m["role"] in ("user", "assistant")]
+    if len(messages) < 2 or messages[0]["role"] != "user" or messages[1]["role"] != "assistant":
+        return []
+    request, reply = (messages[0]["content"] or "").strip(), (messages[1]["content"] or "").strip()
+    return [(source, request, reply)] if request and reply else []
+
+
+def _refusal(reply: str, tools: list[str]) -> str:
+    """The refusal's first sentence, then why in terms of the tools offered here."""
+    match = _FIRST_SENTENCE.match(reply)
+    first = match.group(1).strip() if match else reply
+    language = "zh" if cjk_share(reply) > 0.3 else "en"
+    return f"{first}{'' if language == 'zh' else ' '}{REFUSAL_SUFFIX[language].format(tools=', '.join(tools or TOOL_NAMES))}"
