@@ -60,6 +60,9 @@ GGUF_TYPES: dict[str, GgufType] = {t.name: t for t in (
     GgufType("q4_0", "Q4_0", 4.5, True),
     GgufType("q4_1", "Q4_1", 5.0, True),
     GgufType("q3_k_m", "Q3_K_M", 3.9, True),
+    GgufType("q5_k_s", "Q5_K_S", 5.5, True),
+    GgufType("q5_1", "Q5_1", 6.0, True),
+    GgufType("q2_k", "Q2_K", 2.6, True),
 )}
 """The llama.cpp types `lingxi quantize --to` accepts (the first five are the usual choices)."""
 AWQ = "awq"

@@ -18,7 +18,6 @@ overrides the place (a llama.cpp checkout, or the unpacked sdist).
 """
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
 import os
@@ -38,10 +37,6 @@ logger = logging.getLogger(__name__)
 LLAMA_CPP_ENV = "LINGXI_LLAMA_CPP_DIR"
 LLAMA_CPP_VERSION = "0.3.36"
 CONVERTER_TYPES = ("f32", "f16", "bf16", "q8_0")
-QUANTIZE_TYPES = {  # llama.cpp ftype names (llama.h: LLAMA_FTYPE_MOSTLY_*)
-    "q4_0": "Q4_0", "q4_1": "Q4_1", "q5_0": "Q5_0", "q5_1": "Q5_1", "q2_k": "Q2_K", "q3_k_m": "Q3_K_M",
-    "q4_k_s": "Q4_K_S", "q4_k_m": "Q4_K_M", "q5_k_s": "Q5_K_S", "q5_k_m": "Q5_K_M", "q6_k": "Q6_K",
-}
 GgufType = Literal["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k_m",
                    "q4_k_s", "q4_k_m", "q5_k_s", "q5_k_m", "q6_k"]
 
@@ -200,8 +195,10 @@ def _convert(script: str, args: list[str]) -> None:
 def export_gguf(source: str | Path, out: str | Path | None = None, outtype: GgufType = "q8_0",
                 base: str | None = None) -> Path:
     """A GGUF of the trained model (merging an adapter first) that llama.cpp serves."""
-    if outtype not in CONVERTER_TYPES and outtype not in QUANTIZE_TYPES:
-        raise ExportError(f"unknown GGUF type {outtype!r}: one of {', '.join([*CONVERTER_TYPES, *QUANTIZE_TYPES])}")
+    from model.quantize import GGUF_TYPES
+
+    if outtype not in CONVERTER_TYPES and outtype not in GGUF_TYPES:
+        raise ExportError(f"unknown GGUF type {outtype!r}: one of {', '.join([*CONVERTER_TYPES, *GGUF_TYPES])}")
     kind, found = find_trained(source)
     llama_cpp_dir()  # fail before a long merge
     folder = export_model(source, None, base) if kind == "adapter" else found
@@ -221,20 +218,17 @@ def export_gguf(source: str | Path, out: str | Path | None = None, outtype: Gguf
 
 
 def quantize_gguf(source: str | Path, target: str | Path, outtype: str, threads: int | None = None) -> Path:
-    """Re-quantize a GGUF with llama.cpp's C API (`llama_model_quantize`)."""
-    if outtype not in QUANTIZE_TYPES:
-        raise ExportError(f"llama_model_quantize types: {', '.join(QUANTIZE_TYPES)}; not {outtype!r}")
+    """Re-quantize an f16 / f32 GGUF with llama.cpp's C API: `model.quantize.quantize_gguf`
+    (which `lingxi quantize` uses too, with an importance matrix and an accuracy gate)."""
+    from model.quantize import GGUF_TYPES, QuantizeError
+    from model.quantize import quantize_gguf as quantize
+
+    if outtype not in GGUF_TYPES:
+        raise ExportError(f"llama_model_quantize types: {', '.join(GGUF_TYPES)}; not {outtype!r}")
     try:
-        import llama_cpp
-    except ImportError as error:
-        raise ExportError("quantizing needs llama-cpp-python") from error
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{QUANTIZE_TYPES[outtype]}")
-    params.nthread = threads or max(1, (os.cpu_count() or 2) - 1)
-    code = llama_cpp.llama_model_quantize(str(source).encode(), str(target).encode(), ctypes.byref(params))
-    if code != 0:
-        raise ExportError(f"llama_model_quantize {source} -> {outtype} failed (code {code})")
-    return Path(target)
+        return quantize(source, target, outtype, threads=threads)
+    except QuantizeError as error:
+        raise ExportError(str(error)) from None
 
 
 def export_lora_gguf(source: str | Path, out: str | Path | None = None, base: str | None = None,
