@@ -51,21 +51,24 @@ test: $(STAMP)
 LINGXI      := $(VENV)/bin/lingxi
 LINGXI_HOME ?= $(HOME)/.lingxi
 FT_RUN      := $(LINGXI_HOME)/runs/lingxi_tools
-FT_EVAL     := --model bundled --n-threads 1 --out $(FT_RUN)/eval
-FT_BENCH    ?= bfcl_simple,bfcl_irrelevance,svamp_agent
-FT_LIMIT    ?= 40
 SHIP        := model/adapters/lingxi-tools-135m
-FT_RUNS      = $(foreach b,lingxi_tools $(subst $(comma), ,$(FT_BENCH)),--$(1) $(FT_RUN)/eval/$(b)__$(2).json)
-comma       := ,
+FT_BENCHES  := lingxi_tools bfcl_simple bfcl_irrelevance mmlu ceval bfcl_multiple bfcl_parallel svamp_agent
+# ft_eval NAME ADAPTER: the card's benchmarks, with the item limits its figures were measured at
+define ft_eval
+	$(LINGXI) eval --model bundled --n-threads 1 --out $(FT_RUN)/eval --adapter $(2) --name $(1) --bench lingxi_tools
+	$(LINGXI) eval --model bundled --n-threads 1 --out $(FT_RUN)/eval --adapter $(2) --name $(1) --bench bfcl_simple,bfcl_irrelevance --limit 40
+	$(LINGXI) eval --model bundled --n-threads 1 --out $(FT_RUN)/eval --adapter $(2) --name $(1) --bench mmlu,ceval --limit 60
+	$(LINGXI) eval --model bundled --n-threads 1 --out $(FT_RUN)/eval --adapter $(2) --name $(1) --bench bfcl_multiple,bfcl_parallel,svamp_agent --limit 20
+endef
+FT_CARD      = $(LINGXI) eval card $(1) $(foreach b,$(FT_BENCHES),--base $(FT_RUN)/eval/$(b)__base.json \
+               --tuned $(FT_RUN)/eval/$(b)__lingxi-tools.json) --train-run $(FT_RUN)
 
 finetune: $(STAMP)
 	$(LINGXI) train lingxi_tools
 	$(LINGXI) export $(FT_RUN) --to lora-gguf --outtype f16 --out $(FT_RUN)/adapter.gguf
-	$(LINGXI) eval $(FT_EVAL) --adapter none --name base --bench lingxi_tools
-	$(LINGXI) eval $(FT_EVAL) --adapter $(FT_RUN)/adapter.gguf --name lingxi-tools --bench lingxi_tools
-	$(LINGXI) eval $(FT_EVAL) --adapter none --name base --bench $(FT_BENCH) --limit $(FT_LIMIT)
-	$(LINGXI) eval $(FT_EVAL) --adapter $(FT_RUN)/adapter.gguf --name lingxi-tools --bench $(FT_BENCH) --limit $(FT_LIMIT)
-	$(LINGXI) eval card $(FT_RUN)/card $(call FT_RUNS,base,base) $(call FT_RUNS,tuned,lingxi-tools) --train-run $(FT_RUN)
+	$(call ft_eval,base,none)
+	$(call ft_eval,lingxi-tools,$(FT_RUN)/adapter.gguf)
+	$(call FT_CARD,$(FT_RUN)/card)
 
 ship-adapter: $(STAMP)
 	mkdir -p $(SHIP)
@@ -73,7 +76,7 @@ ship-adapter: $(STAMP)
 	cp $(FT_RUN)/adapter.gguf $(SHIP)/adapter.gguf
 	cp training/recipes/lingxi_tools.yaml $(SHIP)/recipe.yaml
 	cp $(FT_RUN)/loss.png $(SHIP)/loss.png
-	$(LINGXI) eval card $(SHIP) $(call FT_RUNS,base,base) $(call FT_RUNS,tuned,lingxi-tools) --train-run $(FT_RUN)
+	$(call FT_CARD,$(SHIP))
 
 bench: $(STAMP)
 	$(PY) bench/serve.py

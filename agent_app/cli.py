@@ -123,7 +123,7 @@ def _training_facts(run_dir: str) -> dict:
     if not steps:
         return {}
     last = steps[-1]
-    return {"optimizer steps": last["step"], "tokens": f"{sum(r.get('tokens', 0) for r in steps):,}",
+    return {"optimizer steps": last["step"], "tokens": f"{last.get('tokens', 0):,}",  # cumulative in metrics.jsonl
             "minutes": round(last.get("elapsed_s", 0) / 60, 1), "final loss": round(last["loss"], 3),
             "held-out loss": round(evals[-1], 3) if evals else "n/a",
             "tokens/s (last step)": last.get("tokens_per_s")}
