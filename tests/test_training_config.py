@@ -60,7 +60,7 @@ def test_unknown_and_bad_fields_are_named(tmp_path):
 def test_inconsistent_task_and_data(tmp_path):
     file = tmp_path / "bad.yaml"
     file.write_text("task: pretrain\npublic_sets: default\n")
-    with pytest.raises(ConfigError, match="public_sets are conversations"):
+    with pytest.raises(ConfigError, match="public_sets and tool_use are conversations"):
         load_config(file)
 
 
