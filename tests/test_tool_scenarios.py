@@ -169,6 +169,10 @@ def test_lingxi_tools_right_call_wrong_answer_and_second_turn(tmp_path):
     second = engine.history[1].messages
     assert second[-1]["role"] == "tool" and scenario.expect["answer_keys"][0] in second[-1]["content"]
     assert "after the tool results" in record.raw_output
+    # a wrong tool does not get the right tool's canned results
+    ok, text = bench.observer.observe(scenario, "web_search", {"query": scenario.request})
+    assert ok and "(no results)" in text and scenario.expect["answer_keys"][0] not in text
+    assert not bench.observer.observe(scenario, "send_email", {})[0]
 
 
 def test_limit_gives_a_balanced_sample():

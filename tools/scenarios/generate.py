@@ -102,11 +102,12 @@ class Observer:
         if name in self.registry:
             result = self.registry.call(name, arguments)
             return result.ok, result.content
-        if scenario.canned is not None and name in scenario.tools and name not in self.registry:
+        if name not in scenario.tools:
+            return False, f"Error: unknown tool {name!r}; available tools: {', '.join(scenario.tools)}"
+        if scenario.canned is not None and name in {call["name"] for call in scenario.calls}:
             return True, scenario.canned
-        if name in TOOL_NAMES and name in scenario.tools:
-            return True, render_observation(ExternalContent(source=name, text="(no results)"), OBSERVATION_CHARS)[0]
-        return False, f"Error: unknown tool {name!r}; available tools: {', '.join(scenario.tools)}"
+        # an offered tool this scenario did not need finds nothing
+        return True, render_observation(ExternalContent(source=name, text="(no results)"), OBSERVATION_CHARS)[0]
 
 
 _SCHEMAS: ToolRegistry | None = None
