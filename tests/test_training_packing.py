@@ -10,6 +10,7 @@ import random
 import pytest
 import torch
 
+from training.attention import use_segmented_attention
 from training.errors import TrainingError
 from training.packing import (block_causal_mask, collate_packed, collate_padded, length_grouped_batches,
                               make_batches, pack_examples, packing_efficiency, unpack_labels)
@@ -122,6 +123,10 @@ def tiny_llama():
         model.eval()
         models[implementation] = model
     models["sdpa"].load_state_dict(models["eager"].state_dict())
+    config._attn_implementation = "sdpa"
+    models["segmented"] = transformers.LlamaForCausalLM(config).eval()
+    models["segmented"].load_state_dict(models["eager"].state_dict())
+    assert use_segmented_attention(models["segmented"])
     return models
 
 
@@ -135,8 +140,8 @@ def _packed_logits(model, batch) -> torch.Tensor:
         return model(**{k: v for k, v in batch.items() if k != "labels"}).logits
 
 
-@pytest.mark.parametrize("implementation", ["eager", "sdpa"])
-@pytest.mark.parametrize("attention", ["position_ids", "block_mask"])
+@pytest.mark.parametrize("implementation", ["eager", "sdpa", "segmented"])
+@pytest.mark.parametrize("attention", ["position_ids", "block_mask", "segments"])
 def test_packed_logits_equal_alone(tiny_llama, implementation, attention):
     model = tiny_llama[implementation]
     examples = make_examples([11, 7, 13, 5, 9])
@@ -150,6 +155,35 @@ def test_packed_logits_equal_alone(tiny_llama, implementation, attention):
             alone = _alone(model, by_id[example_id])
             torch.testing.assert_close(logits[row, start: start + length], alone, rtol=1e-4, atol=1e-4)
             start += length
+
+
+def test_segmented_attention_is_sdpa_without_segments_and_checks_them(tiny_llama):
+    """Without `segment_lengths` (padded batches, generation) the per-example function is plain
+    sdpa; lengths that do not cover the row are refused, not silently misread."""
+    examples = make_examples([11, 7], seed=4)
+    batch = collate_padded(examples, pad_token_id=0)
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    with torch.no_grad():
+        torch.testing.assert_close(tiny_llama["segmented"](**inputs).logits, tiny_llama["sdpa"](**inputs).logits)
+    packed = collate_packed(pack_examples(examples, max_length=24), pad_token_id=0, attention="segments")
+    packed["segment_lengths"] = [[5, 3]]
+    with pytest.raises(ValueError, match="sum to 8"):
+        _packed_logits(tiny_llama["segmented"], packed)
+
+
+def test_segmented_gradients_equal_block_mask_gradients(tiny_llama):
+    import copy
+
+    examples = make_examples([11, 7, 13, 5, 9], seed=6)
+    packs = pack_examples(examples, max_length=24)
+    grads = {}
+    for name, attention in (("segmented", "segments"), ("sdpa", "block_mask")):
+        model = copy.deepcopy(tiny_llama[name])
+        batch = collate_packed(packs, pad_token_id=0, attention=attention)
+        model(**batch).loss.backward()
+        grads[name] = [p.grad for p in model.parameters()]
+    for a, b in zip(grads["segmented"], grads["sdpa"]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
 def test_packed_loss_equals_unpacked_loss(tiny_llama):

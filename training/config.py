@@ -84,9 +84,10 @@ class TrainConfig(BaseModel):
                                                      "cut after the last assistant turn that fits")
     packing: bool = Field(True, description="pack several examples into each row (no cross-attention); "
                                             "off: length-grouped padded batches")
-    packing_attention: Literal["position_ids", "block_mask"] = Field(
-        "position_ids", description="how packed examples are kept apart: position_ids resets (sdpa/flash) "
-                                    "or an explicit 4D block mask")
+    packing_attention: Literal["segments", "position_ids", "block_mask"] = Field(
+        "segments", description="how packed examples are kept apart: per-example attention (sdpa cut at "
+                                "the example boundaries, training/attention.py), position_ids resets "
+                                "(sdpa/flash) or an explicit 4D block mask")
 
     # ---- optimisation ------------------------------------------------------------------------
     batch_size: int = Field(4, ge=1, description="rows (packed) or examples (padded) per micro-batch")

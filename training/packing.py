@@ -16,7 +16,11 @@ from attending to another:
 - `attention="block_mask"`: an explicit 4D boolean mask (batch, 1, L, L), True where a token may
   attend: causal within its own example only. Works with any attention implementation that
   takes a 4D mask, and with any transformers version.
-Both are tested against running each example alone (tests/test_training_packing.py).
+- `attention="segments"` (what training uses): the position_ids batch plus each row's example
+  lengths as `segment_lengths`, for the per-example attention function of training/attention.py,
+  which computes no attention across examples at all. A model not switched to that function
+  ignores the lengths and gets the position_ids behaviour.
+All three are tested against running each example alone (tests/test_training_packing.py).
 
 The first label of every example is set to IGNORE_INDEX: a causal LM predicts token t+1 at
 position t, so without it the last token of one example would be trained to predict the first
@@ -35,7 +39,7 @@ from typing import Any, Literal
 from training.errors import TrainingError
 from training.render import IGNORE_INDEX, TokenizedExample
 
-Attention = Literal["position_ids", "block_mask"]
+Attention = Literal["position_ids", "block_mask", "segments"]
 
 
 @dataclass
@@ -94,7 +98,8 @@ def unpack_labels(pack: Pack) -> list[list[int]]:
 def collate_packed(packs: Sequence[Pack], pad_token_id: int,
                    attention: Attention = "position_ids") -> dict[str, Any]:
     """Rows -> model inputs: input_ids, labels, position_ids, and for "block_mask" an
-    attention_mask (batch, 1, L, L) of booleans, for "position_ids" use_cache=False.
+    attention_mask (batch, 1, L, L) of booleans, else use_cache=False (and for "segments" the
+    rows' example lengths, padding last, as `segment_lengths`).
     Rows are right-padded to the longest."""
     import torch
 
@@ -115,6 +120,8 @@ def collate_packed(packs: Sequence[Pack], pad_token_id: int,
         batch["attention_mask"] = block_causal_mask(lengths, width)
     else:
         batch["use_cache"] = False  # see the module docstring: with a cache, resets are ignored
+    if attention == "segments":
+        batch["segment_lengths"] = lengths
     return batch
 
 

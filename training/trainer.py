@@ -95,6 +95,12 @@ def setup_model(config: TrainConfig):
         lora = LoraConfig(task_type="CAUSAL_LM", r=config.lora_r, lora_alpha=config.lora_alpha,
                           lora_dropout=config.lora_dropout, target_modules=config.lora_target_modules)
         model = get_peft_model(model, lora)
+    if config.packing and config.packing_attention == "segments":
+        from training.attention import use_segmented_attention
+
+        if not use_segmented_attention(model):
+            logger.info("packing: %s attention takes the packed layout from position_ids",
+                        model.config._attn_implementation)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     logger.info("%s: %s trainable of %s parameters", config.method, f"{trainable:,}", f"{total:,}")
