@@ -16,6 +16,7 @@ from model.tool_format import DEFAULT_TOOL_FORMAT
 from model.types import ToolCall
 from tools.scenarios import KINDS, NO_CALL_KINDS, TOOL_NAMES, Observer, build_scenarios, score, tool_schemas
 from tools.scenarios import phrasings as P
+from tools.scenarios import train_phrasings as T
 from tools.scenarios.generate import in_split
 from training.converters.tool_use import convert_gsm8k, convert_scenarios
 
@@ -55,6 +56,22 @@ def test_no_test_request_or_entity_appears_in_training(test_split, train_split):
     # and the conversations the builder writes come from the training split only
     built = convert_scenarios(10)
     assert all(c.id.startswith("train-") for c in built.conversations)
+
+
+def test_training_only_phrasings_share_no_wording_with_the_test_split(test_split, train_split):
+    for bank in ("CHAT", "UNSERVED", "WEB_REQUESTS", "NOTE_REQUESTS", "PAGE_REQUESTS"):
+        for lang in ("en", "zh"):
+            extra, held_out = getattr(T, bank)[lang], in_split(getattr(P, bank)[lang], "test")
+            assert extra
+            first = (lambda entry: entry[0] if isinstance(entry, tuple) else entry)
+            assert not {first(e) for e in extra} & {first(e) for e in held_out}, (bank, lang)
+            assert not {first(e) for e in extra} & {first(e) for e in getattr(P, bank)[lang]}, (bank, lang)
+    # the extras reach training, and the test split is made from phrasings.py alone
+    train_requests = {s.request for s in train_split if s.kind in ("no_tool", "irrelevant")}
+    assert train_requests & {request for lang in T.CHAT for request, _ in T.CHAT[lang]}
+    assert train_requests & {request for lang in T.UNSERVED for request, _ in T.UNSERVED[lang]}
+    test_requests = {s.request for s in test_split if s.kind in ("no_tool", "irrelevant")}
+    assert test_requests <= {entry[0] for bank in (P.CHAT, P.UNSERVED) for lang in bank for entry in bank[lang]}
 
 
 def test_test_split_is_fixed_balanced_and_offers_all_five_tools(test_split, observer):

@@ -8,7 +8,8 @@ so the data a model learns from and the checker it is scored by cannot drift apa
   same functions those tools use (`format_results`, `format_passage`, `ExternalContent`);
 - the tools offered are the registry's own schemas;
 - the split is by phrasing and by entity (`is_test`): every fourth phrasing, topic, project and
-  page belongs to the test split only.
+  page belongs to the test split only; training also draws on `train_phrasings.py`, which the
+  test split never reads.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from tools.knowledge_base import format_passage
 from tools.python_sandbox import PythonTool, SandboxLimits
 from tools.registry import ToolRegistry
 from tools.scenarios import phrasings as P
+from tools.scenarios import train_phrasings as T
 from tools.web_search import format_results
 
 Split = Literal["train", "test"]
@@ -45,6 +47,11 @@ def is_test(index: int) -> bool:
 
 def in_split(bank: list, split: Split) -> list:
     return [entry for index, entry in enumerate(bank) if is_test(index) == (split == "test")]
+
+
+def with_extra(bank: list, extra: list, split: Split) -> list:
+    """A bank's entries in `split`, plus its training-only phrasings (train_phrasings.py) in training."""
+    return in_split(bank, split) + (list(extra) if split == "train" else [])
 
 
 @dataclass
@@ -198,7 +205,7 @@ def _stdout(report: str) -> str:
 
 def make_web(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
     fact = rng.choice(in_split(P.WEB_FACTS[lang], split))
-    request = _fill(rng.choice(in_split(P.WEB_REQUESTS[lang], split)), {"topic": fact.topic})
+    request = _fill(rng.choice(with_extra(P.WEB_REQUESTS[lang], T.WEB_REQUESTS[lang], split)), {"topic": fact.topic})
     query = fact.topic
     results = [{"title": title, "href": url, "body": body} for title, url, body in fact.results]
     canned = render_observation(ExternalContent(source=f"web search for {query!r}", text=format_results(results)),
@@ -211,7 +218,7 @@ def make_web(lang: Language, split: Split, rng: random.Random, observer: Observe
 
 def make_knowledge(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
     note = rng.choice(in_split(P.NOTES[lang], split))
-    request = _fill(rng.choice(in_split(P.NOTE_REQUESTS[lang], split)),
+    request = _fill(rng.choice(with_extra(P.NOTE_REQUESTS[lang], T.NOTE_REQUESTS[lang], split)),
                     {"project": note.project, "attribute": note.attribute})
     query = f"{note.project} {note.attribute}"
     passages = [format_passage(1, note.document, "chunk 0", 0.71, note.passage)]
@@ -227,7 +234,7 @@ def make_knowledge(lang: Language, split: Split, rng: random.Random, observer: O
 
 def make_fetch(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
     page = rng.choice(in_split(P.PAGES[lang], split))
-    request = _fill(rng.choice(in_split(P.PAGE_REQUESTS[lang], split)), {"url": page.url})
+    request = _fill(rng.choice(with_extra(P.PAGE_REQUESTS[lang], T.PAGE_REQUESTS[lang], split)), {"url": page.url})
     canned = render_observation(ExternalContent(source=page.url, text=f"Title: {page.title}\n\n{page.text}"),
                                 OBSERVATION_CHARS)[0]
     return {"request": request, "calls": [{"name": "fetch_url", "arguments": {"url": page.url}}], "canned": canned,
@@ -235,13 +242,13 @@ def make_fetch(lang: Language, split: Split, rng: random.Random, observer: Obser
 
 
 def make_chat(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
-    request, answer = rng.choice(in_split(P.CHAT[lang], split))
+    request, answer = rng.choice(with_extra(P.CHAT[lang], T.CHAT[lang], split))
     return {"request": request, "answer": answer}
 
 
 def make_unserved(lang: Language, split: Split, rng: random.Random, observer: Observer,
                   tools: list[str] | None = None) -> dict[str, Any]:
-    request, action = rng.choice(in_split(P.UNSERVED[lang], split))
+    request, action = rng.choice(with_extra(P.UNSERVED[lang], T.UNSERVED[lang], split))
     names = ", ".join(tools or TOOL_NAMES)
     return {"request": request, "answer": _fill(P.UNSERVED_ANSWERS[lang], {"action": action, "tools": names})}
 

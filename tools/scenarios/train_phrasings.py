@@ -1,0 +1,152 @@
+"""Phrasings only the training split sees: more ways to ask, so a small model learns the
+decision (which tool, or none) rather than a handful of sentences.
+
+The test split is made from `phrasings.py` alone (every fourth entry there), so adding here
+never changes an evaluation item. Nothing here may reuse a held-out wording or entity: no
+translation / polite-rewrite / "explain an API" / grammar chat, no food ordering, taxi, email or
+thermostat request (those topics are test-only), no held-out topic, project or page.
+`tests/test_tool_scenarios.py` checks the wording half of that rule.
+"""
+from __future__ import annotations
+
+CHAT = {
+    "en": [
+        ("Hello there!", "Hello! How can I help you today?"),
+        ("What's your name?", "I'm Lingxi, an assistant that can chat and use tools when they help."),
+        ("Can you help me come up with a title for my blog post about hiking?", "How about 'Trails and Tales: What the Mountains Taught Me'?"),
+        ("I'm feeling a bit stressed today.", "I'm sorry to hear that. A short walk, a few slow breaths or a chat with a friend can help. Want to talk about it?"),
+        ("Write a two-line poem about the sea.", "The tide comes in with silver light,\nand carries dreams into the night."),
+        ("Give me three words that rhyme with 'light'.", "Bright, night and kite rhyme with 'light'."),
+        ("What should I name my new houseplant?", "How about 'Fernando'? A fun name for a leafy friend."),
+        ("Tell me a fun fact.", "Octopuses have three hearts and blue blood."),
+        ("Can you recommend a good habit for mornings?", "Drink a glass of water and spend five minutes planning your day before checking your phone."),
+        ("Nice to meet you!", "Nice to meet you too! What can I do for you?"),
+        ("Which is your favourite colour?", "I don't see colours, but many people find blue calming."),
+        ("Summarize the idea of teamwork in one line.", "Teamwork is people combining their strengths to reach a goal none could reach alone."),
+        ("Write a short thank-you note to a teacher.", "Thank you for your patience and for making every lesson something to look forward to."),
+        ("Give me an idea for a weekend activity.", "Try a picnic in a nearby park with a book and some homemade sandwiches."),
+        ("Are you a human?", "No, I'm Lingxi, an AI assistant. I can chat and use tools like a calculator or web search."),
+        ("What can you do?", "I can chat, do calculations, run Python, search the web, read pages you give me and search your documents."),
+        ("Say something encouraging.", "You've handled hard days before, and you'll handle this one too."),
+        ("Make up a slogan for a bakery.", "Fresh from our oven to your heart."),
+        ("Give me a riddle.", "What has keys but can't open locks? A piano."),
+        ("Bye for now!", "Goodbye! Come back any time."),
+        ("Describe a sunset in one sentence.", "The sky melted into orange and pink as the sun slipped below the hills."),
+        ("What is a good way to start learning to cook?", "Start with a few simple dishes like scrambled eggs, pasta and a stir-fry, and cook them until they feel easy."),
+        ("Do you like music?", "I can't listen to music, but I'm happy to talk about it or suggest some."),
+        ("List two benefits of reading.", "Reading grows your vocabulary and helps you relax."),
+        ("Compliment my cooking, please!", "Your cooking sounds wonderful: anyone at your table is lucky!"),
+        ("Pick a random animal for me.", "A red panda!"),
+        ("Write a one-line motto for a running club.", "Every mile together makes us stronger."),
+        ("What's a polite way to decline an invitation?", "Thank you so much for the invitation; I'm sorry I can't make it this time."),
+    ],
+    "zh": [
+        ("嗨，你好呀！", "你好！今天有什么可以帮你的？"),
+        ("你叫什么名字？", "我叫灵犀，是一个可以聊天、也会在需要时使用工具的助手。"),
+        ("帮我给一篇关于爬山的文章起个标题。", "《山路漫漫：登山教会我的事》怎么样？"),
+        ("我今天有点累。", "辛苦了！早点休息，喝杯热水，放松一下。想聊聊吗？"),
+        ("写两句关于大海的诗。", "海上清风起，潮声伴月明。"),
+        ("说三个和“春天”有关的词。", "花开、细雨、燕归。"),
+        ("给我的新盆栽起个名字吧。", "叫“小绿”怎么样？简单又可爱。"),
+        ("讲一个有趣的冷知识。", "章鱼有三颗心脏，血液是蓝色的。"),
+        ("推荐一个早晨的好习惯。", "起床后先喝一杯温水，再花五分钟规划一天的事情。"),
+        ("很高兴认识你！", "我也很高兴认识你！有什么需要尽管说。"),
+        ("你喜欢什么颜色？", "我看不到颜色，不过很多人觉得蓝色让人平静。"),
+        ("用一句话说说团队合作的意义。", "团队合作就是把每个人的长处合在一起，完成一个人做不到的事。"),
+        ("帮我写一句感谢老师的话。", "谢谢您的耐心教导，让每一堂课都值得期待。"),
+        ("周末做点什么好？给个主意。", "可以去附近的公园野餐，带本书和自己做的三明治。"),
+        ("你是真人吗？", "不是，我是灵犀，一个 AI 助手，可以聊天，也能用计算器、网络搜索等工具。"),
+        ("你能做什么？", "我可以聊天、做计算、运行 Python、搜索网络、阅读你给的网页，还能检索你的文档。"),
+        ("说句鼓励我的话吧。", "你已经挺过了很多难关，这一次也一定可以。"),
+        ("给一家面包店想个广告语。", "新鲜出炉，温暖到心。"),
+        ("出个谜语给我猜。", "有键却开不了锁，是什么？答案：钢琴。"),
+        ("先这样，再见！", "再见！有需要随时回来找我。"),
+        ("用一句话描写日落。", "夕阳慢慢沉到山后，天空染成了橙红色。"),
+        ("刚开始学做饭，从哪里入手比较好？", "先从番茄炒蛋、煮面这类简单的菜开始，多做几次就熟练了。"),
+        ("你喜欢音乐吗？", "我听不了音乐，但很乐意和你聊聊音乐，或者推荐一些。"),
+        ("说两个读书的好处。", "读书能丰富词汇，也能让人放松心情。"),
+        ("夸夸我做的菜吧！", "你做的菜听起来就很香，能吃到的人真有口福！"),
+        ("随便说一种动物。", "小熊猫！"),
+        ("给跑步俱乐部写一句口号。", "一起奔跑，越跑越强。"),
+        ("怎么委婉地拒绝别人的邀请？", "谢谢你的邀请，很抱歉这次去不了，下次一定。"),
+    ],
+}
+
+UNSERVED = {
+    "en": [
+        ("Open the garage door.", "open your garage door"),
+        ("Water the plants in my garden.", "water your garden"),
+        ("Record tonight's football match on my TV.", "record TV shows"),
+        ("Pay my electricity bill.", "pay bills"),
+        ("Start the robot vacuum in the kitchen.", "control your robot vacuum"),
+        ("Share my current location with my brother.", "share your location"),
+        ("Delete all the photos on my phone.", "manage the photos on your phone"),
+        ("Change my Wi-Fi password.", "change your router settings"),
+        ("Start my car so it warms up.", "start your car"),
+        ("Cancel my gym subscription.", "cancel subscriptions"),
+        ("Install the latest version of Chrome on my laptop.", "install software on your computer"),
+        ("Phone my dad and tell him happy birthday.", "make phone calls"),
+        ("Turn up the volume on my speaker.", "control your speaker"),
+        ("Check me in for my flight tomorrow.", "check in for flights"),
+        ("Renew my library books.", "renew library loans"),
+        ("Close the curtains in the bedroom.", "control your curtains"),
+        ("Join my 3 o'clock video meeting.", "join video meetings"),
+        ("Switch on the TV and put on the news.", "control your TV"),
+        ("Start the washing machine.", "control your washing machine"),
+        ("Upload my holiday photos to my cloud drive.", "upload files to your cloud drive"),
+        ("Empty the trash folder on my computer.", "manage files on your computer"),
+        ("Make me a cup of coffee.", "make coffee"),
+        ("Unlock my phone.", "unlock your phone"),
+        ("Reserve a hotel room in Paris for next weekend.", "book hotels"),
+    ],
+    "zh": [
+        ("把车库门打开。", "打开车库门"),
+        ("给我家花园的花浇浇水。", "给花园浇水"),
+        ("帮我录下今晚电视上的足球赛。", "录制电视节目"),
+        ("帮我交一下这个月的电费。", "缴费"),
+        ("让扫地机器人去打扫厨房。", "控制扫地机器人"),
+        ("把我现在的位置分享给我哥。", "分享位置"),
+        ("把我手机里的照片全删了。", "管理你手机里的照片"),
+        ("帮我改一下家里的 Wi-Fi 密码。", "修改路由器设置"),
+        ("把我的车发动起来预热一下。", "启动汽车"),
+        ("帮我取消健身房的会员订阅。", "取消订阅"),
+        ("在我的电脑上安装最新版的浏览器。", "在你的电脑上安装软件"),
+        ("给我爸打个电话，祝他生日快乐。", "打电话"),
+        ("把音箱的音量调大一点。", "控制音箱"),
+        ("帮我办理明天航班的值机。", "办理值机"),
+        ("帮我续借图书馆的书。", "续借图书"),
+        ("把卧室的窗帘拉上。", "控制窗帘"),
+        ("帮我进入下午三点的视频会议。", "加入视频会议"),
+        ("打开电视，换到新闻频道。", "控制电视"),
+        ("启动洗衣机。", "控制洗衣机"),
+        ("把我的旅行照片上传到网盘。", "上传文件到网盘"),
+        ("清空我电脑上的回收站。", "管理你电脑上的文件"),
+        ("给我冲一杯咖啡。", "冲咖啡"),
+        ("帮我解锁手机。", "解锁手机"),
+        ("帮我订一间下周末巴黎的酒店。", "预订酒店"),
+    ],
+}
+
+WEB_REQUESTS = {
+    "en": ["Search online: {topic}.", "Find out {topic} using the web.", "What does the internet say about {topic}?",
+           "Look up {topic} on the web, please.", "Check online for {topic}.", "Can you search {topic}?"],
+    "zh": ["在网上查一查{topic}。", "网上搜索{topic}。", "用搜索引擎找一下{topic}。", "上网搜搜看{topic}。",
+           "查一下网上的资料：{topic}。", "帮我搜索{topic}。"],
+}
+
+NOTE_REQUESTS = {
+    "en": ["What does my file on {project} say about the {attribute}?", "Remind me of the {attribute} for {project} from my notes.",
+           "I saved some notes on {project}. What's the {attribute}?", "Can you check my knowledge base: {project}, {attribute}?",
+           "Per my documents, what is {project}'s {attribute}?", "Pull up my notes on {project}: I need the {attribute}."],
+    "zh": ["我存的资料里{project}的{attribute}是什么？", "提醒我一下笔记里{project}项目的{attribute}。",
+           "我之前记过{project}的{attribute}，帮我找找。", "查查知识库：{project}项目，{attribute}。",
+           "在我的文档中，{project}的{attribute}是什么？", "帮我从笔记里调出{project}项目的{attribute}。"],
+}
+
+PAGE_REQUESTS = {
+    "en": ["Check out {url} and tell me the main idea.", "Here's a link: {url}. What's it saying?", "Skim {url} for me.",
+           "I don't have time to read {url}; what does it say?", "Look at the page {url} and sum it up.",
+           "Fetch {url} and tell me its key point."],
+    "zh": ["看看 {url} 这个页面写了啥。", "这个链接讲的是什么：{url}", "帮我浏览一下 {url}，说说主要内容。",
+           "我没空看 {url}，帮我概括下。", "打开这个网址 {url}，总结一下。", "抓取 {url}，告诉我重点。"],
+}
