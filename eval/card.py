@@ -32,6 +32,22 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}%"
 
 
+def paired(base: RunResult, tuned: RunResult) -> dict[str, Any]:
+    """Item by item on the items both runs scored: how many only the tuned model gets right,
+    how many only the base, and the exact two-sided sign test (McNemar's exact test) of that
+    split: the chance of a split at least this uneven if neither model were better."""
+    from math import comb
+
+    base_ok = {record.id: record.correct for record in base.records}
+    pairs = [(base_ok[record.id], record.correct) for record in tuned.records if record.id in base_ok]
+    tuned_only = sum(1 for b, t in pairs if t and not b)
+    base_only = sum(1 for b, t in pairs if b and not t)
+    discordant = tuned_only + base_only
+    tail = sum(comb(discordant, k) for k in range(max(tuned_only, base_only), discordant + 1)) / 2 ** discordant
+    return {"items": len(pairs), "tuned_only": tuned_only, "base_only": base_only,
+            "p_value": min(1.0, 2 * tail) if discordant else 1.0}
+
+
 def write_adapter_card(base_runs: list, tuned_runs: list, out_dir: str | os.PathLike, name: str,
                        margin: float = 0.0, training: dict[str, Any] | None = None,
                        commands: list[str] | None = None) -> dict[str, Any]:
@@ -47,7 +63,7 @@ def write_adapter_card(base_runs: list, tuned_runs: list, out_dir: str | os.Path
         "name": name,
         "default": beats,
         "gate": {"bench": GATE_BENCH, "base": gate_base, "tuned": gate_tuned, "margin_points": margin,
-                 "items": tuned[GATE_BENCH].n},
+                 "items": tuned[GATE_BENCH].n, "paired": paired(base[GATE_BENCH], tuned[GATE_BENCH])},
         "benchmarks": {bench: {"n": tuned[bench].n, "base": base[bench].accuracy if bench in base else None,
                                "tuned": tuned[bench].accuracy} for bench in tuned},
         "scores": {key: {"base": base[GATE_BENCH].mean_scores().get(key), "tuned": tuned[GATE_BENCH].mean_scores().get(key)}
@@ -74,6 +90,11 @@ def _markdown(card: dict[str, Any], report: Path, commands: list[str]) -> str:
                f"base's {_pct(gate['base'])} ({delta:+.1f} points), which does not beat the base"
                f"{' by ' + str(gate['margin_points']) + ' points' if gate['margin_points'] else ''}; the app keeps "
                "serving the base model. Use it with `--adapter " + card["name"] + "`.")
+    pairs = gate.get("paired")
+    if pairs:
+        verdict += (f" Item by item, the tuned model gets {pairs['tuned_only']} items right that the base misses and "
+                    f"the base {pairs['base_only']} that the tuned model misses (exact sign test, two-sided: "
+                    f"p = {pairs['p_value']:.2g}; below 0.05 the difference is unlikely to be chance).")
     lines = [f"# Eval card: {card['name']}", "", verdict, "",
              f"## Lingxi's own tool use (`{gate['bench']}`, held-out split, {gate['items']} items)", "",
              "| score | base | tuned |", "|---|---|---|",

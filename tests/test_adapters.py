@@ -71,6 +71,8 @@ def test_the_card_makes_it_default_only_when_it_beats_the_base(tmp_path):
     assert card["default"] is True
     assert card["gate"]["base"] == pytest.approx(2 / 6) and card["gate"]["tuned"] == pytest.approx(4 / 6)
     assert card["per_kind"]["calculator"] == {"n": 4, "base": 0.0, "tuned": 0.5}
+    # item by item: 2 items only the tuned model gets, none only the base; P(2-0 or 0-2 | fair) = 0.5
+    assert card["gate"]["paired"] == {"items": 6, "tuned_only": 2, "base_only": 0, "p_value": pytest.approx(0.5)}
     saved = json.loads((tmp_path / "good" / "card.json").read_text(encoding="utf-8"))
     assert saved["default"] is True
     readme = (tmp_path / "good" / "README.md").read_text(encoding="utf-8")
@@ -82,6 +84,17 @@ def test_the_card_makes_it_default_only_when_it_beats_the_base(tmp_path):
     card = write_adapter_card(base, worse, tmp_path / "bad", "lingxi-tools")
     assert card["default"] is False
     assert "Default: no" in (tmp_path / "bad" / "README.md").read_text(encoding="utf-8")
+
+
+def test_paired_sign_test():
+    from eval.card import paired
+
+    base = _run("b", "lingxi_tools", {"k": [True] * 9 + [False] * 87})
+    tuned = _run("t", "lingxi_tools", {"k": [False] * 9 + [True] * 16 + [False] * 71})
+    result = paired(base, tuned)
+    assert (result["tuned_only"], result["base_only"], result["items"]) == (16, 9, 96)
+    assert result["p_value"] == pytest.approx(0.2295, abs=1e-3)  # 2 * P(X >= 16), X ~ Binomial(25, 1/2)
+    assert paired(base, base)["p_value"] == 1.0
 
 
 def test_the_card_needs_the_gate_benchmark(tmp_path):
