@@ -1,18 +1,21 @@
 """Training throughput and memory on the bundled model (SmolLM2-135M-Instruct), CPU.
 
 1. Same data, same model, same LoRA, same run length (one pass over the same examples, batch 4,
-   bf16 autocast): Lingxi's flow (training.trainer: packed rows, loss on assistant tokens) against
+   bf16 autocast): Lingxi's flow (training.trainer: packed rows with per-example attention,
+   logits and loss on assistant tokens only) against
    a plain peft + transformers `Trainer` fed the same rendered examples with per-example padding
    (DataCollatorForSeq2Seq, each batch padded to its longest, loss over the full logits as
    transformers computes it). Both count real (non-padding) tokens per second of training after
    the first (warm-up) optimizer step, in the same run, with the same torch threads.
 2. Peak memory (max RSS) of a few steps of full, LoRA and QLoRA in Lingxi's flow.
 
-Each run is its own subprocess, so peaks and caches do not mix. Data: the glaive tool-call demos
-from $LINGXI_DATA_DIR or ../shared/data (converted with training.converters), else the built-in
-toy sample. Prints the figures and, last, `train tokens/s ratio (lingxi/plain): X` (goal >= 1.3).
+Each run is its own subprocess, so peaks and caches do not mix. Data: by default the shipped
+recipe's own mix (`lingxi_tools`: tool-use builder, public chats, GSM8K, public sets; most tokens
+are tool schemas in the prompt, ~12% carry loss), or `--data-source glaive` for the glaive
+tool-call demos; both from $LINGXI_DATA_DIR or ../shared/data, else the built-in toy sample.
+Prints the figures and, last, `train tokens/s ratio (lingxi/plain): X` (goal >= 1.3).
 
-    .venv/bin/python bench/train.py [--examples 40] [--max-length 1024] [--threads 1] [--skip-memory]
+    .venv/bin/python bench/train.py [--examples 40] [--max-length 1280] [--threads 1] [--skip-memory]
 """
 from __future__ import annotations
 
@@ -34,26 +37,38 @@ LORA = dict(lora_r=16, lora_alpha=32, lora_dropout=0.05)
 LR = 2e-4
 
 
-def write_data(folder: Path) -> tuple[Path, str]:
-    from training.config import default_data_dir
+def write_data(folder: Path, source: str) -> tuple[Path, str]:
+    """The benchmark's examples as OpenAI JSONL: the shipped recipe's own mix ("recipe": the
+    tool-use builder, public chats, GSM8K and public sets, as `make finetune` trains on them) or
+    the glaive tool-call demos ("glaive"); the built-in toy sample where ../shared/data is absent."""
+    from training.config import ConfigError, default_data_dir, load_config
     from training.formats import write_openai_jsonl
 
-    demos = default_data_dir() / "train_toolcall"
-    conversations, source = [], "built-in toy sample"
-    if demos.is_dir():
-        from training.converters import glaive
+    conversations, described = [], "built-in toy sample"
+    if source == "recipe":
+        from training.dataset import read_run_examples
 
-        for name in ("glaive_toolcall_en_demo.json", "glaive_toolcall_zh_demo.json"):
-            if (demos / name).is_file():
-                conversations += glaive.convert(demos / name).conversations
-        source = f"glaive demos from {demos}"
+        try:
+            conversations = read_run_examples(load_config("lingxi_tools"))
+            described = "the lingxi_tools recipe's mix (training/recipes/lingxi_tools.yaml)"
+        except ConfigError as error:
+            print(f"recipe data unavailable ({error}); using the toy sample", flush=True)
+    else:
+        demos = default_data_dir() / "train_toolcall"
+        if demos.is_dir():
+            from training.converters import glaive
+
+            for name in ("glaive_toolcall_en_demo.json", "glaive_toolcall_zh_demo.json"):
+                if (demos / name).is_file():
+                    conversations += glaive.convert(demos / name).conversations
+            described = f"glaive demos from {demos}"
     if not conversations:
         from training.toy import toy_conversations
 
         conversations = toy_conversations(200)
     path = folder / "bench.jsonl"
     write_openai_jsonl(conversations, path)
-    return path, f"{source} ({len(conversations)} conversations)"
+    return path, f"{described} ({len(conversations)} conversations)"
 
 
 def peak_rss_gb() -> float:
@@ -147,7 +162,9 @@ def describe(run: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=40, help="examples in the throughput runs (one pass)")
-    parser.add_argument("--max-length", type=int, default=1024)
+    parser.add_argument("--max-length", type=int, default=1280, help="as the shipped recipe")
+    parser.add_argument("--data-source", choices=["recipe", "glaive"], default="recipe",
+                        help="the shipped recipe's data mix, or the glaive tool-call demos")
     parser.add_argument("--memory-steps", type=int, default=3)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--threads", type=int, default=None,
@@ -169,13 +186,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         os.environ.setdefault("LINGXI_HOME", str(tmp / "home"))
-        data, described = write_data(tmp)
+        data, described = write_data(tmp, args.data_source)
         print(f"data: {described}; first {args.examples} (shuffled, seed 0), max_length {args.max_length}, "
               f"batch {BATCH}, LoRA r{LORA['lora_r']} all-linear, bf16 autocast, {os.cpu_count()} CPUs, "
               f"torch threads {args.threads or 'default'}", flush=True)
         common = {"threads": args.threads} if args.threads else {}
         lingxi = run_child("lingxi", data, tmp / "a", examples=args.examples, max_length=args.max_length, **common)
-        print(f"lingxi (packed, logits at loss positions only): {describe(lingxi)}", flush=True)
+        print(f"lingxi (packed, per-example attention, logits at loss positions only): {describe(lingxi)}", flush=True)
         plain = run_child("plain", data, tmp / "b", examples=args.examples, max_length=args.max_length, **common)
         print(f"plain Trainer (per-example padding, full logits): {describe(plain)}", flush=True)
         if not args.skip_memory:
