@@ -29,6 +29,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from model.quantize import GGUF_TYPES
 from training.errors import TrainingError
 from training.trainer import RUN_INFO
 
@@ -37,8 +38,8 @@ logger = logging.getLogger(__name__)
 LLAMA_CPP_ENV = "LINGXI_LLAMA_CPP_DIR"
 LLAMA_CPP_VERSION = "0.3.36"
 CONVERTER_TYPES = ("f32", "f16", "bf16", "q8_0")
-GgufType = Literal["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_k", "q3_k_m",
-                   "q4_k_s", "q4_k_m", "q5_k_s", "q5_k_m", "q6_k"]
+GgufType = Literal[tuple(dict.fromkeys([*CONVERTER_TYPES, *GGUF_TYPES]))]  # type: ignore[valid-type]
+"""What `--outtype` takes: the converter's own types, then every type of `model.quantize.GGUF_TYPES`."""
 
 
 class ExportError(TrainingError):
@@ -195,8 +196,6 @@ def _convert(script: str, args: list[str]) -> None:
 def export_gguf(source: str | Path, out: str | Path | None = None, outtype: GgufType = "q8_0",
                 base: str | None = None) -> Path:
     """A GGUF of the trained model (merging an adapter first) that llama.cpp serves."""
-    from model.quantize import GGUF_TYPES
-
     if outtype not in CONVERTER_TYPES and outtype not in GGUF_TYPES:
         raise ExportError(f"unknown GGUF type {outtype!r}: one of {', '.join([*CONVERTER_TYPES, *GGUF_TYPES])}")
     kind, found = find_trained(source)
@@ -220,7 +219,7 @@ def export_gguf(source: str | Path, out: str | Path | None = None, outtype: Gguf
 def quantize_gguf(source: str | Path, target: str | Path, outtype: str, threads: int | None = None) -> Path:
     """Re-quantize an f16 / f32 GGUF with llama.cpp's C API: `model.quantize.quantize_gguf`
     (which `lingxi quantize` uses too, with an importance matrix and an accuracy gate)."""
-    from model.quantize import GGUF_TYPES, QuantizeError
+    from model.quantize import QuantizeError
     from model.quantize import quantize_gguf as quantize
 
     if outtype not in GGUF_TYPES:
