@@ -87,6 +87,10 @@ def test_inputs_are_checked_before_loading(tmp_path, monkeypatch):
     monkeypatch.setenv("LINGXI_DATA_DIR", str(tmp_path / "nowhere"))
     with pytest.raises(ConfigError, match="LINGXI_DATA_DIR"):
         TrainConfig(public_sets="default").check_inputs()
+    with pytest.raises(ConfigError, match="tool_use_public_chat needs .*nowhere.*train_toolcall"):
+        TrainConfig(tool_use_public_chat=True).check_inputs()
+    with pytest.raises(ConfigError, match="tool_use_gsm8k needs .*gsm8k"):
+        TrainConfig(tool_use=4, tool_use_gsm8k=2).check_inputs()
     (tmp_path / "d.jsonl").write_text("{}\n")
     monkeypatch.setenv("MYDATA", str(tmp_path))
     TrainConfig(data=["$MYDATA/d.jsonl"]).check_inputs()

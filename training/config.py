@@ -71,7 +71,8 @@ class TrainConfig(BaseModel):
     tool_use_all_tools_share: float = Field(0.5, ge=0, le=1, description="share of builder conversations that "
                                                                          "offer all five tools, as the app does")
     tool_use_public_chat: bool = Field(False, description="add the glaive demos' conversations without calls and "
-                                                          "the identity set, offered Lingxi's tools (needs public_sets)")
+                                                          "the identity set, offered Lingxi's tools (from "
+                                                          "public_sets, else the default data folder)")
     tool_use_gsm8k: int = Field(0, ge=0, description="GSM8K train items as multi-step calculator trajectories "
                                                      "(from the public-sets folder, gsm8k/train.jsonl)")
     max_examples: int | None = Field(None, ge=1, description="use at most this many examples (after shuffling)")
@@ -167,21 +168,25 @@ class TrainConfig(BaseModel):
             return None
         return default_data_dir() if self.public_sets == "default" else Path(_expand(self.public_sets))
 
-    def gsm8k_dir(self) -> Path:
-        """The data folder GSM8K is read from: public_sets when given, else the default."""
+    def builder_data_dir(self) -> Path:
+        """The folder the tool-use builder reads GSM8K and the public chats from: public_sets when
+        given, else the default data folder."""
         return self.public_sets_dir() or default_data_dir()
 
     def check_inputs(self) -> None:
         """Raise ConfigError for data the run cannot start without (called before any loading)."""
-        if not self.data and not self.public_sets and not self.tool_use and not self.tool_use_gsm8k:
+        if not (self.data or self.public_sets or self.tool_use or self.tool_use_gsm8k or self.tool_use_public_chat):
             raise ConfigError("no training data: set `data` (files), `public_sets` (a folder) or `tool_use`")
         for path in [*self.data_paths(), *(Path(_expand(p)) for p in self.eval_data)]:
             if not path.is_file():
                 raise ConfigError(f"data file not found: {path}")
         folder = self.public_sets_dir()
-        if self.tool_use_gsm8k and not (self.gsm8k_dir() / "gsm8k" / "train.jsonl").is_file():
-            raise ConfigError(f"tool_use_gsm8k needs {self.gsm8k_dir() / 'gsm8k' / 'train.jsonl'} "
+        if self.tool_use_gsm8k and not (self.builder_data_dir() / "gsm8k" / "train.jsonl").is_file():
+            raise ConfigError(f"tool_use_gsm8k needs {self.builder_data_dir() / 'gsm8k' / 'train.jsonl'} "
                               "(set LINGXI_DATA_DIR or public_sets)")
+        if self.tool_use_public_chat and not (self.builder_data_dir() / "train_toolcall").is_dir():
+            raise ConfigError(f"tool_use_public_chat needs {self.builder_data_dir() / 'train_toolcall'} "
+                              "(the glaive demos and identity.json; set LINGXI_DATA_DIR or public_sets)")
         if folder is not None and not folder.is_dir():
             raise ConfigError(f"public_sets folder not found: {folder} (set LINGXI_DATA_DIR or the path)")
 

@@ -74,9 +74,9 @@ def tool_use_examples(config: TrainConfig) -> list[Conversation]:
         converted.append(convert_scenarios(config.tool_use, config.seed, config.tool_use_weights,
                                            config.tool_use_all_tools_share))
     if config.tool_use_public_chat:
-        converted.append(convert_public_chat(config.gsm8k_dir(), config.seed, config.tool_use_all_tools_share))
+        converted.append(convert_public_chat(config.builder_data_dir(), config.seed, config.tool_use_all_tools_share))
     if config.tool_use_gsm8k:
-        converted.append(convert_gsm8k(config.gsm8k_dir(), config.tool_use_gsm8k, config.seed,
+        converted.append(convert_gsm8k(config.builder_data_dir(), config.tool_use_gsm8k, config.seed,
                                        all_tools_share=config.tool_use_all_tools_share))
     for result in converted:
         logger.info("%s", result.summary())

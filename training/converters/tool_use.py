@@ -116,8 +116,6 @@ def _agrees(observation: str, annotated: str) -> bool:
     return abs(value - gold) <= max(1e-6, 1e-4 * abs(gold))
 
 
-
-
 _REFUSAL = re.compile(r"\b(sorry|can't|cannot|unable|not able|capabilit\w*|functions?|I don't have)\b|抱歉|无法|不能|功能|函数",
                       re.IGNORECASE)
 _ARITHMETIC = re.compile(r"(?=.*\d)(calculat|convert|comput|how (much|many)|计算|换算|多少)", re.IGNORECASE | re.DOTALL)
