@@ -10,7 +10,7 @@ from langchain_core.tools import tool as lc_tool_decorator
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, Field
 
-from tools import ToolRegistry, calculator, tool
+from tools import ToolDefinitionError, ToolRegistry, calculator, tool
 from tools.langchain_interop import from_langchain, to_langchain
 
 
@@ -117,3 +117,17 @@ def test_round_trip_keeps_the_schema():
 @pytest.mark.parametrize("arguments", [{"name": "A", "times": "2"}, {"name": "A", "style": "medium"}])
 def test_strict_model_rejects_unsafe_coercions(arguments):
     assert to_langchain(greet).invoke(arguments).startswith("Error: invalid arguments")
+
+
+def test_a_langchain_tool_with_a_broken_json_schema_is_refused_when_converted():
+    def codes(**kwargs: str) -> str:
+        return str(kwargs)
+
+    good = {"type": "object", "properties": {"code": {"type": "string", "pattern": "^[A-Z]{3}$"}}, "required": ["code"]}
+    converted = from_langchain(StructuredTool.from_function(codes, name="codes", description="Codes.", args_schema=good))
+    assert converted(code="ABC") == "{'code': 'ABC'}"
+    bad = ToolRegistry([converted]).call("codes", {"code": "abc"})
+    assert bad.content == "Error: invalid arguments for tool 'codes': argument 'code' must match the pattern '^[A-Z]{3}$', got \"abc\""
+    broken = {"type": "object", "properties": {"code": {"type": "string", "pattern": "(unclosed"}}}
+    with pytest.raises(ToolDefinitionError, match="tool 'codes' has an invalid parameters schema at \\$.properties.code.pattern"):
+        from_langchain(StructuredTool.from_function(codes, name="codes", description="Codes.", args_schema=broken))

@@ -4,8 +4,9 @@
   a pydantic model built from our JSON schema; calling it goes through the same validation,
   timeout and truncation as `ToolRegistry.call`, and failures come back as ``"Error: ..."`` text.
 * `from_langchain(lc_tool)`: any langchain ``BaseTool`` as a Lingxi `Tool`, its schema taken from
-  ``tool_call_schema`` (pydantic model or JSON schema dict).  `ToolRegistry.register` accepts
-  langchain tools directly and calls this.
+  ``tool_call_schema`` (pydantic model or JSON schema dict) and checked by `check_schema` (a
+  broken schema is a `ToolDefinitionError` here, not a failure at every call).
+  `ToolRegistry.register` accepts langchain tools directly and calls this.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from tools.base import Tool
 from tools.registry import execute
+from tools.schema import strip_titles
 
 _JSON_TO_PY: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool, "null": type(None)}
 
@@ -107,7 +109,7 @@ def json_schema_of(lc_tool: BaseTool) -> dict:
     """The JSON object schema of a langchain tool's arguments, without pydantic's titles."""
     schema = lc_tool.tool_call_schema
     raw = schema if isinstance(schema, dict) else schema.model_json_schema()
-    cleaned = _strip_titles(raw)
+    cleaned = strip_titles(raw)
     cleaned.setdefault("type", "object")
     cleaned.setdefault("properties", {})
     cleaned.setdefault("required", [])
@@ -115,22 +117,6 @@ def json_schema_of(lc_tool: BaseTool) -> dict:
     return cleaned
 
 
-def _strip_titles(node: Any) -> Any:
-    if isinstance(node, list):
-        return [_strip_titles(x) for x in node]
-    if not isinstance(node, dict):
-        return node
-    out = {}
-    for key, value in node.items():
-        if key == "title" and isinstance(value, str):
-            continue  # the keyword, not a property called "title" (those live under "properties")
-        if key in ("properties", "$defs", "definitions") and isinstance(value, dict):
-            out[key] = {name: _strip_titles(sub) for name, sub in value.items()}
-        else:
-            out[key] = _strip_titles(value)
-    return out
-
-
 def from_langchain(lc_tool: BaseTool, *, timeout: float = 30.0) -> Tool:
-    """Wrap a langchain BaseTool as a Lingxi Tool."""
+    """Wrap a langchain BaseTool as a Lingxi Tool; raises ToolDefinitionError for a broken schema."""
     return LangChainTool(lc_tool, timeout=timeout)
