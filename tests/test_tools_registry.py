@@ -169,3 +169,13 @@ def test_positional_call():
     assert echo("ab", 2) == "abab"
     with pytest.raises(Exception, match="twice"):
         echo("a", text="b")
+
+
+def test_characters_no_model_can_read_in_a_tool_result_are_replaced_not_fatal():
+    @tool
+    def odd() -> str:
+        """Return odd text."""
+        return "a\x00b\ud800c"
+
+    result = ToolRegistry([odd]).call("odd", {})
+    assert result.ok and result.content == "a\ufffdb\ufffdc"

@@ -19,16 +19,18 @@ documented signature; ``setup()`` runs once, lazily, before the first call.
 
 from __future__ import annotations
 
-import enum
 import json
+import re
 import threading
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pydantic
+
 from tools.errors import ToolArgumentError, ToolDefinitionError
-from tools.schema import function_schema, validate_arguments
+from tools.schema import check_schema, function_schema, validate_arguments
 
 _NAME_OK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
@@ -84,7 +86,8 @@ def truncate_text(text: str, max_chars: int) -> tuple[str, bool]:
 
 
 def render_observation(value: Any, max_chars: int | None = None) -> tuple[str, bool]:
-    """Turn a tool's return value into observation text: strings as they are, JSON for data."""
+    """Turn a tool's return value into observation text: strings as they are, JSON for data;
+    characters no model can read become U+FFFD."""
     if isinstance(value, ExternalContent):
         return value.render(max_chars)
     if value is None:
@@ -95,16 +98,24 @@ def render_observation(value: Any, max_chars: int | None = None) -> tuple[str, b
         text = json.dumps(value, ensure_ascii=False, default=str)
     else:
         text = str(value)
+    text = _UNREADABLE.sub("\ufffd", text)
     if max_chars is None:
         return text, False
     return truncate_text(text, max_chars)
+
+
+_UNREADABLE = re.compile("[\ud800-\udfff\x00]")
+"""NUL and lone surrogates: no model can read them (a request holding them is refused); in what
+a tool returns they become U+FFFD instead, so that an odd byte in a page or a program's output
+never stops a turn."""
 
 
 class Tool:
     """A callable the model can use: a name, a description, a JSON schema and a timeout.
 
     Subclasses implement ``forward(**kwargs)``; when they give no ``parameters`` the schema is
-    derived from ``forward``'s signature and docstring.
+    derived from ``forward``'s signature and docstring.  A ready schema (from langchain, MCP, a
+    class attribute) must be a valid JSON Schema of an object: `check_schema` refuses it otherwise.
     """
 
     name: str = ""
@@ -127,6 +138,7 @@ class Tool:
             derived_description, parameters = function_schema(self.forward)
             description = description or self.description or derived_description
         self.parameters = parameters if parameters is not None else self.parameters
+        check_schema(self.name, self.parameters)
         self.description = description or self.description
         if timeout is not None:
             self.timeout = float(timeout)
@@ -191,24 +203,28 @@ class FunctionTool(Tool):
             parameters=parameters,
             timeout=timeout,
         )
-        self._enums = _enum_parameters(fn)
+        self._types = _parameter_types(fn)
         self.__doc__ = getattr(fn, "__doc__", None)
 
     def forward(self, **kwargs: Any) -> Any:
-        for key, enum_type in self._enums.items():
-            if key in kwargs and kwargs[key] is not None and not isinstance(kwargs[key], enum_type):
-                kwargs[key] = enum_type(kwargs[key])
-        return self.fn(**kwargs)
+        """Call the function with each argument as its annotated type (an Enum member, a pydantic
+        model, a datetime...), converted by pydantic from the validated JSON value."""
+        typed = {}
+        for key, value in kwargs.items():
+            adapter = self._types.get(key)
+            try:
+                typed[key] = adapter.validate_python(value) if adapter else value
+            except pydantic.ValidationError as exc:
+                problem = exc.errors()[0]
+                where = ".".join([key, *(str(step) for step in problem["loc"])])
+                raise ToolArgumentError(f"invalid arguments for tool {self.name!r}: argument {where!r}: "
+                                        f"{problem['msg']}") from None
+        return self.fn(**typed)
 
 
-def _enum_parameters(fn: Callable) -> dict[str, type[enum.Enum]]:
-    found = {}
-    for key, hint in typing.get_type_hints(fn).items():
-        options = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, type(int | None)) else (hint,)
-        for option in options:
-            if isinstance(option, type) and issubclass(option, enum.Enum):
-                found[key] = option
-    return found
+def _parameter_types(fn: Callable) -> dict[str, pydantic.TypeAdapter]:
+    hints = typing.get_type_hints(fn, include_extras=True)
+    return {name: pydantic.TypeAdapter(hint) for name, hint in hints.items() if name != "return"}
 
 
 def tool(fn: Callable | None = None, *, name: str | None = None, timeout: float = 30.0) -> Any:
