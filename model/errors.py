@@ -40,3 +40,7 @@ class InvalidRequestError(ModelError):
 
 class GenerationError(ModelError):
     """The engine failed while generating (a crash or a hang of the backend)."""
+
+
+class GrammarError(ModelError):
+    """A schema an engine cannot turn into a grammar for constrained decoding."""

@@ -10,7 +10,6 @@ parsed: the three cannot drift apart. Output that does not parse is never an err
 """
 from __future__ import annotations
 
-import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -53,11 +52,6 @@ For each function call, return a json object with function name and arguments wi
 <tool_call>
 {{"name": <function-name>, "arguments": <args-json-object>}}
 </tool_call>"""
-
-FORCED_STRING_MAX_LENGTH = 256
-"""Longest string a forced (grammar-constrained) call may hold: small models otherwise never
-close a string and run on until max_tokens."""
-
 
 def dumps(value: Any) -> str:
     """JSON as the prompt shows it: compact separators kept readable, Chinese as UTF-8 text."""
@@ -281,35 +275,6 @@ def content_text(content: Any) -> str:
     if isinstance(content, list):
         return "".join(part.get("text", "") for part in content if isinstance(part, dict))
     return str(content)
-
-
-def forced_call_schema(tools: list[ToolSchema]) -> dict[str, Any]:
-    """JSON schema of one call to any of `tools`, for constrained decoding."""
-    options = [_call_schema(tool) for tool in tools]
-    return options[0] if len(options) == 1 else {"anyOf": options}
-
-
-def _call_schema(tool: ToolSchema) -> dict[str, Any]:
-    function = tool["function"]
-    parameters = copy.deepcopy(function.get("parameters") or {"type": "object", "properties": {}})
-    return {
-        "type": "object",
-        "properties": {"name": {"const": function["name"]}, "arguments": _bound_strings(parameters)},
-        "required": ["name", "arguments"],
-        "additionalProperties": False,
-    }
-
-
-def _bound_strings(schema: Any) -> Any:
-    if isinstance(schema, dict):
-        bounded = {key: _bound_strings(value) for key, value in schema.items()}
-        free_string = bounded.get("type") == "string" and not {"enum", "const", "pattern"} & bounded.keys()
-        if free_string:
-            bounded["maxLength"] = min(bounded.get("maxLength", FORCED_STRING_MAX_LENGTH), FORCED_STRING_MAX_LENGTH)
-        return bounded
-    if isinstance(schema, list):
-        return [_bound_strings(item) for item in schema]
-    return schema
 
 
 DEFAULT_TOOL_FORMAT = ToolFormat()

@@ -5,7 +5,7 @@ import pytest
 
 from model.chat_template import ChatTemplate
 from model.tool_format import DEFAULT_TOOL_FORMAT as fmt
-from model.tool_format import forced_call_schema
+from model.call_schema import forced_call_schema
 from model.types import ToolCall
 
 WEATHER = {"type": "function", "function": {

@@ -111,3 +111,12 @@ def test_a_model_failure_is_readable_and_the_next_message_works(web):
     web.ui.wait_for_answer("Back again.")
     expect(web.ui.chat).not_to_contain_text("The model failed")
     expect(web.ui.user()).to_have_count(2)
+
+
+def test_text_no_model_can_read_is_refused_with_a_warning_and_kept_in_the_box(web):
+    text = "hello\x00 world"
+    web.ui.input.fill(text)
+    web.ui.input.press("Enter")
+    expect(web.ui.page.locator(".toast-body")).to_contain_text("U+0000")
+    expect(web.ui.input).to_have_value(text)  # nothing the user wrote is lost
+    assert web.messages() == [] and web.engine.history == []

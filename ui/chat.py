@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import gradio as gr
 
+from model.text_check import unusable_char
 from ui.i18n import t
 from ui.render import chatbot_update
 from ui.services import Services
@@ -30,6 +31,9 @@ class ChatEvents:
     def stream(self, session_id, text, settings: TurnSettings, request: gr.Request, keep=None):
         """Chatbot, anchors, session id, conversation list, title, input box, Send button."""
         services, busy = self.services, gr.Button(interactive=False)
+        if not self._usable(text, settings):
+            yield self.nothing  # the input box keeps what the user wrote
+            return
         try:
             for view, new_id in self.turns.run(session_id, text, settings, request.session_hash, keep):
                 created = new_id != session_id
@@ -46,6 +50,18 @@ class ChatEvents:
             gr.Warning(t(settings.language, "internal_error", error=f"{type(error).__name__}: {error}"))
         yield (gr.skip(),) * 3 + (gr.Radio(choices=services.session_choices(), value=session_id),
                                   gr.skip(), gr.skip(), gr.Button(interactive=True))
+
+    @staticmethod
+    def _usable(text: str, settings: TurnSettings) -> bool:
+        """Text no model can be given (model/text_check.py) is refused with a warning that says
+        where, as the API refuses it with a 400."""
+        for field, value in (("message", text), ("system", settings.system or "")):
+            found = unusable_char(value)
+            if found:
+                gr.Warning(t(settings.language, "unusable_text", field=t(settings.language, f"field_{field}"),
+                             position=found[0] + 1, code=found[1]))
+                return False
+        return True
 
     def send(self, text, session_id, language, engine_key, tools, protocol, system, temperature, max_steps,
              request: gr.Request):

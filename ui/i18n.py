@@ -87,6 +87,11 @@ TEXT: dict[str, tuple[str, str]] = {
                        "⚠ 出错了：{error}。会话已保存，请重试。"),
     "step_limit": ("⚠ Stopped after {steps} steps without a final answer.", "⚠ 已达 {steps} 步上限，未得出最终回答。"),
     "busy": ("An answer is still being written: wait, or press Stop.", "正在生成回答：请稍候，或点击停止。"),
+    "unusable_text": ("Not sent: character {position} of the {field} is {code}, which no model can read "
+                      "(a NUL or an unpaired surrogate). Remove it and send again.",
+                      "未发送：{field}的第 {position} 个字符是 {code}（空字符或孤立代理字符），模型无法读取。请删除后重新发送。"),
+    "field_message": ("message", "消息"),
+    "field_system": ("system prompt", "系统提示词"),
     "no_session": ("Start a conversation first.", "请先开始一段对话。"),
 }
 

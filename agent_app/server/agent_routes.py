@@ -22,6 +22,7 @@ from agent_app.memory import Memory
 from agent_app.protocols import make_protocol
 from agent_app.server.bridge import cancel_on_disconnect, iterate_in_thread
 from agent_app.server.errors import error_response, model_error_response
+from agent_app.server.protocol import TextOnlyRequest
 from agent_app.server.state import ServerState
 from agent_app.store import SessionNotFoundError
 from model.errors import GenerationError, ModelError
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 router = APIRouter()
 
 
-class AgentChatRequest(BaseModel):
+class AgentChatRequest(TextOnlyRequest):
     message: str = Field(min_length=1, max_length=32_000)
     session_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     tools: list[str] | None = Field(None, description="tool names the agent may use (default: all)")

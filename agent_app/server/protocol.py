@@ -7,8 +7,25 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from model.text_check import first_text_problem
+from model.tool_schemas import ToolSchemaError, check_parameters
 from model.types import ChatRequest, SamplingParams
+
+
+class TextOnlyRequest(BaseModel):
+    """A request body whose every string (keys included) a model can be given: a lone surrogate
+    or a NUL anywhere is a 400 naming its place (model/text_check.py)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _usable_text(cls, data: Any) -> Any:
+        found = first_text_problem(data)
+        if found:
+            raise PydanticCustomError("unusable_text", "{where}: {problem}",
+                                      {"where": found[0], "problem": found[1]})
+        return data
 
 
 class FunctionCall(BaseModel):
@@ -76,6 +93,15 @@ class FunctionDefinition(BaseModel):
     description: str = ""
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
 
+    @model_validator(mode="after")
+    def _usable_schema(self):
+        """A schema the server cannot use is refused here, before any work (model/tool_schemas.py)."""
+        try:
+            check_parameters(self.name, self.parameters)
+        except ToolSchemaError as error:
+            raise PydanticCustomError("tool_schema", "{message}", {"message": str(error)}) from None
+        return self
+
 
 class ToolDefinition(BaseModel):
     type: Literal["function"] = "function"
@@ -95,7 +121,7 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
-class ChatCompletionRequest(BaseModel):
+class ChatCompletionRequest(TextOnlyRequest):
     model_config = ConfigDict(extra="ignore")
 
     model: str = Field(min_length=1, examples=["lingxi"], description="the served model's name, or an alias: "

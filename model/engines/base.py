@@ -15,9 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from model.call_schema import argument_problems, forced_call_schema, loose_call_schema, read_forced_call
 from model.chat_template import ChatTemplate
-from model.errors import ContextLengthError, InvalidRequestError
-from model.tool_format import DEFAULT_TOOL_FORMAT, ToolFormat, forced_call_schema
+from model.errors import ContextLengthError, GrammarError, InvalidRequestError
+from model.tool_format import DEFAULT_TOOL_FORMAT, ToolFormat
+from model.text_check import check_text
+from model.tool_schemas import check_tools
 from model.types import ChatDelta, ChatRequest, ChatResult, SamplingParams, Usage
 
 logger = logging.getLogger(__name__)
@@ -79,6 +82,10 @@ class TextGenerator(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
+    # Optional: `prepare_schema(json_schema)` builds (and caches) what `generate` will decode
+    # under, raising GrammarError when the backend cannot; TemplatedEngine then falls back to a
+    # looser schema. A generator without it takes every schema as it is.
+
     def generate(
         self,
         prompt: str,
@@ -131,53 +138,86 @@ class TemplatedEngine(ChatEngine):
 
     def stream(self, request: ChatRequest, cancel: threading.Event | None = None) -> Iterator[ChatDelta]:
         cancel = cancel or threading.Event()
+        check_text(request.messages, "messages")
+        check_text(request.tools, "tools")
+        check_tools(request.tools)
         forced = request.forced_tool_names()
         schema = self._forced_schema(request, forced) if forced else None
         prompt = self.render_prompt(request)
         prompt_tokens = self.generator.count_tokens(prompt)
         self._check_context(prompt_tokens, request.sampling.max_tokens)
-        return self._stream(request, prompt, prompt_tokens, schema, cancel)
+        if schema is not None:
+            return self._stream_forced(request, prompt, prompt_tokens, schema, cancel)
+        return self._stream(request, prompt, prompt_tokens, cancel)
 
-    def _stream(self, request, prompt, prompt_tokens, schema, cancel) -> Iterator[ChatDelta]:
-        params = self._bounded(request.sampling, prompt_tokens)
-        parser = self.tool_format.stream_parser(
-            request.active_tools(), forced=schema is not None
-        )
-        completion_tokens = 0
+    def _stream(self, request, prompt, prompt_tokens, cancel) -> Iterator[ChatDelta]:
+        parser = self.tool_format.stream_parser(request.active_tools())
+        raw: list[str] = []
         called = False
-        prefill = self._name_prefill(request) if schema else ""
-        raw: list[str] = [self.tool_format.call_prefix + prefill] if schema else []
-        parser.feed(prefill)
-        pieces = self.generator.generate(prompt, params, schema, cancel)
-        finish = "stop"
-        while True:
-            try:
-                chunk = next(pieces)
-            except StopIteration as end:
-                finish = end.value or "stop"
-                break
-            completion_tokens += chunk.n_tokens
-            raw.append(chunk.text)
-            delta = parser.feed(chunk.text)
+        pieces = self._generate(prompt, prompt_tokens, request.sampling, None, cancel, raw)
+        for text in pieces:
+            delta = parser.feed(text)
             called = called or bool(delta.tool_calls)
             if delta.content or delta.tool_calls:
                 yield delta
-        if cancel.is_set():
-            finish = "cancelled"
         last = parser.finish()
-        if (called or last.tool_calls) and finish == "stop":
-            finish = "tool_calls"
-        last.finish_reason = finish
+        yield self._last(last, pieces.finish, called or bool(last.tool_calls), prompt_tokens, pieces.tokens, raw)
+
+    def _stream_forced(self, request, prompt, prompt_tokens, schema, cancel) -> Iterator[ChatDelta]:
+        """A forced call: the output is the call's JSON itself (after any prefilled part), read
+        whole at the end; what does not parse (a cut at max_tokens) comes back as text."""
+        prefill = self._name_prefill(request)
+        raw: list[str] = [self.tool_format.call_prefix + prefill]
+        pieces = self._generate(prompt, prompt_tokens, request.sampling, schema, cancel, raw)
+        decoded = prefill + "".join(pieces)
+        call = read_forced_call(decoded)
+        if call is not None:
+            self._check_forced_arguments(request, call)
+        last = ChatDelta(tool_calls=[call]) if call else ChatDelta(content=decoded.strip())
+        yield self._last(last, pieces.finish, call is not None, prompt_tokens, pieces.tokens, raw)
+
+    def _generate(self, prompt, prompt_tokens, sampling, schema, cancel, raw) -> "_Pieces":
+        params = self._bounded(sampling, prompt_tokens)
+        return _Pieces(self.generator.generate(prompt, params, schema, cancel), cancel, raw)
+
+    @staticmethod
+    def _last(last: ChatDelta, finish: str, called: bool, prompt_tokens: int, completion_tokens: int,
+              raw: list[str]) -> ChatDelta:
+        last.finish_reason = "tool_calls" if called and finish == "stop" else finish
         last.usage = Usage(prompt_tokens, completion_tokens)
         last.raw_text = "".join(raw)
-        yield last
+        return last
 
     def _forced_schema(self, request: ChatRequest, names: list[str]) -> dict[str, Any]:
+        """The schema a forced call decodes under: the tools' own, or, where the backend cannot
+        build a grammar of it, their keys only (the arguments are then checked after decoding)."""
         by_name = {tool["function"]["name"]: tool for tool in request.tools}
         unknown = [name for name in names if name not in by_name]
         if unknown:
             raise InvalidRequestError(f"tool_choice names unknown tool(s): {', '.join(unknown)}")
-        return forced_call_schema([by_name[name] for name in names])
+        tools = [by_name[name] for name in names]
+        schema = forced_call_schema(tools)
+        prepare = getattr(self.generator, "prepare_schema", None)
+        if prepare is None:
+            return schema
+        try:
+            prepare(schema)
+        except GrammarError as error:
+            logger.warning("no grammar for the schema of %s (%s); decoding their keys only", names, error)
+            schema = loose_call_schema(tools)
+            try:
+                prepare(schema)
+            except GrammarError as again:
+                raise InvalidRequestError(f"cannot build a decoding grammar for tool(s) "
+                                          f"{', '.join(names)}: {again}") from again
+        return schema
+
+    @staticmethod
+    def _check_forced_arguments(request: ChatRequest, call) -> None:
+        tool = next((t for t in request.tools if t["function"]["name"] == call.name), None)
+        problem = argument_problems(tool, call.arguments) if tool else f"{call.name!r} was not offered"
+        if problem:
+            logger.warning("forced call to %s decoded outside its schema: %s", call.name, problem)
 
     def _check_context(self, prompt_tokens: int, max_tokens: int | None) -> None:
         needed = prompt_tokens + (max_tokens or 1)
@@ -197,3 +237,26 @@ class TemplatedEngine(ChatEngine):
 
     def close(self) -> None:
         self.generator.close()
+
+
+class _Pieces:
+    """The text pieces of one generation, in order; afterwards its finish reason and token count.
+    Every piece is also appended to `raw`."""
+
+    def __init__(self, generator: Iterator[TextChunk], cancel: threading.Event, raw: list[str]):
+        self._generator, self._cancel, self._raw = generator, cancel, raw
+        self.finish = "stop"
+        self.tokens = 0
+
+    def __iter__(self) -> Iterator[str]:
+        while True:
+            try:
+                chunk = next(self._generator)
+            except StopIteration as end:
+                self.finish = end.value or "stop"
+                break
+            self.tokens += chunk.n_tokens
+            self._raw.append(chunk.text)
+            yield chunk.text
+        if self._cancel.is_set():
+            self.finish = "cancelled"

@@ -6,13 +6,13 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from model.engines.base import TextChunk
-from model.errors import GenerationError
+from model.engines.gbnf import schema_to_gbnf
+from model.errors import GenerationError, GrammarError
 from model.types import SamplingParams
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class LlamaCppGenerator:
         self.n_ctx = self.llm.n_ctx()
         self.stop = list(stop or [])
         self._lock = threading.Lock()
+        self._grammars: dict[str, Any] = {}
 
     # -- metadata used to build the chat template --------------------------------------------
     @property
@@ -79,7 +80,7 @@ class LlamaCppGenerator:
                     top_p=params.top_p,
                     stop=self.stop + list(params.stop),
                     seed=params.seed,
-                    grammar=_grammar(json.dumps(json_schema, sort_keys=True)) if json_schema else None,
+                    grammar=self.prepare_schema(json_schema) if json_schema else None,
                     stopping_criteria=StoppingCriteriaList([check]),
                     stream=True,
                 )
@@ -93,6 +94,24 @@ class LlamaCppGenerator:
                 raise GenerationError(f"llama.cpp failed: {error}") from error
             yield TextChunk("", self._completion_tokens(prompt, finish, params.max_tokens))
         return "length" if finish == "length" else "stop"
+
+    def prepare_schema(self, json_schema: dict[str, Any]):
+        """The llama.cpp grammar of ``json_schema``, built once and checked with llama.cpp's own
+        parser before it is ever used; raises GrammarError. (llama.cpp answers a grammar it cannot
+        parse with a null sampler, and a null sampler in the chain crashes the process.)"""
+        key = json.dumps(json_schema, ensure_ascii=False)
+        if key not in self._grammars:
+            if len(self._grammars) >= _MAX_GRAMMARS:
+                self._grammars.pop(next(iter(self._grammars)))
+            self._grammars[key] = self._checked_grammar(schema_to_gbnf(json_schema))
+        return self._grammars[key]
+
+    def _checked_grammar(self, gbnf: str):
+        from llama_cpp import LlamaGrammar
+
+        if not grammar_parses(self.llm._model.vocab, gbnf):
+            raise GrammarError("llama.cpp cannot parse the grammar built from the schema")
+        return LlamaGrammar.from_string(gbnf, verbose=False)
 
     def _completion_tokens(self, prompt: str, finish: str, max_tokens: int | None) -> int:
         """Tokens generated, as llama.cpp's own usage counts them. After an end-of-turn token or a
@@ -130,8 +149,15 @@ class _CancelCheck:
         return self.cancel.is_set()
 
 
-@lru_cache(maxsize=64)
-def _grammar(schema_json: str):
-    from llama_cpp import LlamaGrammar
+_MAX_GRAMMARS = 64
 
-    return LlamaGrammar.from_json_schema(schema_json, verbose=False)
+
+def grammar_parses(vocab, gbnf: str) -> bool:
+    """Whether llama.cpp's grammar parser takes ``gbnf`` (it prints its reason to stderr if not)."""
+    from llama_cpp import llama_cpp
+
+    sampler = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode("utf-8"), b"root")
+    if not sampler:
+        return False
+    llama_cpp.llama_sampler_free(sampler)
+    return True
