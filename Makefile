@@ -1,7 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make run   - create .venv, install everything, serve the Lingxi web app (chat UI + API) on the
 #                bundled model at http://127.0.0.1:7860
-#   make test  - the same set-up, then the whole test suite
+#   make test  - the same set-up and a Chromium for the browser tests, then the whole test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -43,6 +43,7 @@ run: $(STAMP)
 	$(PY) app.py --port 7860
 
 test: $(STAMP)
+	@sh tests/fixtures/ui/provision-chromium.sh $(PY)
 	$(PY) -m pytest -q
 
 # The shipped tool-use adapter, end to end (about an hour on 2 cores): train the lingxi_tools recipe,
