@@ -32,7 +32,7 @@ def test_recipe_contents_match_their_names():
     pretrain = load_config("pretrain_text")
     assert pretrain.task == "pretrain" and pretrain.data_format == "text"
     smoke = load_config("smoke")
-    assert smoke.max_steps and smoke.max_steps <= 10 and smoke.bf16
+    assert smoke.max_steps and smoke.max_steps <= 10 and smoke.bf16 == "auto"
 
 
 def test_output_goes_under_lingxi_home(lingxi_home):
@@ -134,3 +134,10 @@ def test_accelerate_configs_parse(file):
 def test_all_distribution_kinds_ship():
     names = {file.stem for file in ACCELERATE_DIR.glob("*.yaml")}
     assert {"multi_gpu", "deepspeed_zero2", "deepspeed_zero3", "fsdp"} <= names
+
+
+def test_bf16_auto_follows_the_hardware_and_an_explicit_choice_wins():
+    from training.config import native_bf16
+
+    assert TrainConfig().bf16 == "auto" and TrainConfig().use_bf16 is native_bf16()
+    assert TrainConfig(bf16=True).use_bf16 is True and TrainConfig(bf16=False).use_bf16 is False

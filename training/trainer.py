@@ -80,7 +80,7 @@ class TrainResult:
 def setup_model(config: TrainConfig):
     """(model, tokenizer) ready to train: frozen base + LoRA, or every weight trainable."""
     model, tokenizer = load_base(config.model, four_bit=config.method == "qlora",
-                                 compute_dtype="bfloat16" if config.bf16 else "float32")
+                                 compute_dtype="bfloat16" if config.use_bf16 else "float32")
     model.config.use_cache = False
     if config.method == "qlora":
         from peft import prepare_model_for_kbit_training
@@ -115,7 +115,7 @@ def make_accelerator(config: TrainConfig):
     # process-wide singleton that refuses another mixed precision; the process group (PartialState)
     # is kept.
     AcceleratorState._reset_state(reset_partial_state=False)
-    return Accelerator(mixed_precision="bf16" if config.bf16 else "no", cpu=config.device == "cpu",
+    return Accelerator(mixed_precision="bf16" if config.use_bf16 else "no", cpu=config.device == "cpu",
                        gradient_accumulation_steps=config.grad_accum)
 
 
@@ -161,8 +161,9 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None, resume:
     if checkpoint is not None:
         state = load_checkpoint(accelerator, checkpoint)
     resumed_from = state.step if checkpoint is not None else None
-    logger.info("training %s for %d steps (%d micro-batches an epoch, %s) in %s", config.run_name, total,
-                stream.batches_per_epoch, "packed" if config.packing else "padded", out)
+    logger.info("training %s for %d steps (%d micro-batches an epoch, %s, %s) in %s", config.run_name, total,
+                stream.batches_per_epoch, "packed" if config.packing else "padded",
+                "bf16 autocast" if config.use_bf16 else "fp32", out)
     loop = _Loop(config, accelerator, model, optimizer, scheduler, stream, data, out, progress, total)
     state = loop.run(state)
     return _finish(config, accelerator, model, tokenizer, data, loop, state, total, resumed_from)
