@@ -31,6 +31,8 @@ class EngineConfig(BaseModel):
                                                         "(W4A16 written by `lingxi quantize --to awq`)")
     bnb: Literal["int8", "nf4", "fp4"] | None = Field(None, description="transformers engine: load the weights "
                                                       "with bitsandbytes in 8 bits or 4 bits (NF4 / FP4)")
+    constrained_calls: bool = Field(True, description="auto mode on llama.cpp: a call the model opens is decoded "
+                                                      "under the offered tools' grammar (it always parses)")
 
 
 def choose_engine(source: ModelSource, requested: EngineName) -> EngineName:
@@ -69,7 +71,7 @@ def _llama_cpp(source: ModelSource, config: EngineConfig) -> TemplatedEngine:
     bos, eos = generator.special_tokens()
     template = ChatTemplate.from_source(generator.metadata.get("tokenizer.chat_template"), bos, eos)
     generator.stop = template.stop_strings
-    return TemplatedEngine(source.name, generator, template)
+    return TemplatedEngine(source.name, generator, template, constrained_calls=config.constrained_calls)
 
 
 def _transformers(source: ModelSource, config: EngineConfig) -> TemplatedEngine:

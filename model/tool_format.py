@@ -19,7 +19,6 @@ from model.types import ChatDelta, Message, ToolCall, ToolSchema
 
 CALL_OPEN, CALL_CLOSE = "<tool_call>", "</tool_call>"
 RESPONSE_OPEN, RESPONSE_CLOSE = "<tool_response>", "</tool_response>"
-_CALL_BLOCK = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
 _LIVE_MARKUP = re.compile(
     r"<(?=/?\s*(?:tool_call|tool_response|tools)\s*>)"  # our own tags, opening or closing
     r"|<(?=[|｜][^<>\n]{1,64}?[|｜]>)"                    # special tokens: <|im_end|>, <｜end▁of▁sentence｜>
@@ -114,24 +113,11 @@ class ToolFormat:
 
     # ---- parsing ---------------------------------------------------------------------------
     def parse(self, text: str, tools: list[ToolSchema] | None = None) -> tuple[str, list[ToolCall]]:
-        """Model output -> (text without the parsed calls, calls). Never raises."""
-        calls: list[ToolCall] = []
-        kept: list[str] = []
-        position = 0
-        for match in _CALL_BLOCK.finditer(text):
-            call = parse_call_json(match.group(1))
-            if call is None:
-                continue
-            kept.append(text[position:match.start()])
-            calls.append(call)
-            position = match.end()
-        kept.append(text[position:])
-        content = "".join(kept).strip()
-        if not calls and tools:
-            bare = parse_bare_calls(text, tool_names(tools))
-            if bare:
-                return "", bare
-        return content, calls
+        """Model output -> (text without the parsed calls, calls). Never raises. The same reading
+        as a streamed answer's (`StreamParser`), so the two cannot disagree."""
+        parser = StreamParser(self, tool_names(tools))
+        head, tail = parser.feed(text), parser.finish()
+        return (head.content + tail.content).strip(), head.tool_calls + tail.tool_calls
 
     def stream_parser(self, tools: list[ToolSchema], forced: bool = False) -> "StreamParser":
         """A parser for one streamed answer. With no tools offered (and no forced call) nothing
@@ -141,7 +127,14 @@ class ToolFormat:
 
 @dataclass
 class StreamParser:
-    """Incremental parse: text streams out at once, except what may still become a tool call."""
+    """Incremental parse: text streams out at once, except what may still become a tool call.
+
+    Calls are read from ``<tool_call>`` blocks (a missing closing tag is forgiven at the end),
+    and, for models not trained on our tags, leniently from an answer that is a bare JSON call
+    and from fenced blocks (```json ... ```): those only when every call names an offered tool,
+    in the shapes `lenient_call` knows. Anything else stays text; a fence in another language
+    (```python) streams through untouched.
+    """
 
     tool_format: ToolFormat
     names: set[str]
@@ -150,6 +143,8 @@ class StreamParser:
     _buffer: str = ""
     _maybe_bare_json: bool | None = None
     _emitted_text: bool = field(default=False)
+    _fence: str | None = None  # None, "call" (held until it closes) or "other" (streams through)
+    _fence_head: str = ""
 
     def feed(self, text: str) -> ChatDelta:
         if not self.enabled:
@@ -167,39 +162,104 @@ class StreamParser:
         if not self.enabled:
             return self._text("", final=True)
         if self._maybe_bare_json:
-            content, calls = self.tool_format.parse(self._buffer, [_named(n) for n in self.names])
-            self._buffer = ""
-            return ChatDelta(content=content, tool_calls=calls)
+            self._maybe_bare_json = False
+            bare = parse_bare_calls(self._buffer, self.names)
+            if bare:
+                self._buffer = ""
+                return ChatDelta(tool_calls=bare)
         return self._drain(final=True)
 
     def _drain(self, final: bool) -> ChatDelta:
         out = ChatDelta()
         while self._buffer:
             if self.inside_call:
-                end = self._buffer.find(CALL_CLOSE)
-                if end < 0 and not final:
+                if not self._close_call(out, final):
                     break
-                body = self._buffer if end < 0 else self._buffer[:end]
-                self._buffer = "" if end < 0 else self._buffer[end + len(CALL_CLOSE):]
-                self.inside_call = False
-                call = parse_call_json(body)
-                if call is None:
-                    out.content += CALL_OPEN + body + ("" if end < 0 else CALL_CLOSE)
-                else:
-                    out.tool_calls.append(call)
-                continue
-            start = self._buffer.find(CALL_OPEN)
-            if start >= 0:
-                out.content += self._buffer[:start]
-                self._buffer = self._buffer[start + len(CALL_OPEN):]
-                self.inside_call = True
-                continue
-            keep = 0 if final else _partial_suffix(self._buffer, CALL_OPEN)
-            out.content += self._buffer[: len(self._buffer) - keep]
-            self._buffer = self._buffer[len(self._buffer) - keep:]
-            break
+            elif self._fence == "call":
+                if not self._close_call_fence(out, final):
+                    break
+            elif self._fence == "other":
+                if not self._pass_other_fence(out, final):
+                    break
+            elif not self._open_next(out, final):
+                break
         out.content = self._trim(out.content, final)
         return out
+
+    def _open_next(self, out: ChatDelta, final: bool) -> bool:
+        """Emit text up to the next call tag or fence and enter it; False when it must wait."""
+        found = [(index, tag) for index, tag in ((self._buffer.find(CALL_OPEN), CALL_OPEN),
+                                                 (self._buffer.find(FENCE) if self.names else -1, FENCE))
+                 if index >= 0]
+        if not found:
+            keep = 0 if final else max(partial_suffix(self._buffer, CALL_OPEN),
+                                       partial_suffix(self._buffer, FENCE) if self.names else 0)
+            self._emit(out, len(self._buffer) - keep)
+            return False
+        start, tag = min(found)
+        if tag == CALL_OPEN:
+            self._emit(out, start)
+            self._buffer = self._buffer[len(CALL_OPEN):]
+            self.inside_call = True
+            return True
+        newline = self._buffer.find("\n", start + len(FENCE))
+        if newline < 0 and not final:
+            self._emit(out, start)
+            return False
+        self._emit(out, start)  # the buffer now opens with the fence
+        head_end = len(self._buffer) if newline < 0 else newline - start + 1
+        info = self._buffer[len(FENCE):head_end].strip()
+        if info.lower() in _CALL_FENCES or info.startswith(("{", "[")):
+            self._fence = "call"
+            body_start = len(FENCE) if info.startswith(("{", "[")) else head_end
+            self._fence_head = self._buffer[:body_start]
+            self._buffer = self._buffer[body_start:]
+        else:
+            self._fence = "other"
+            self._emit(out, len(FENCE))
+        return True
+
+    def _close_call(self, out: ChatDelta, final: bool) -> bool:
+        end = self._buffer.find(CALL_CLOSE)
+        if end < 0 and not final:
+            return False
+        body = self._buffer if end < 0 else self._buffer[:end]
+        self._buffer = "" if end < 0 else self._buffer[end + len(CALL_CLOSE):]
+        self.inside_call = False
+        call = parse_call_json(body)
+        if call is None:
+            out.content += CALL_OPEN + body + ("" if end < 0 else CALL_CLOSE)
+        else:
+            out.tool_calls.append(call)
+        return True
+
+    def _close_call_fence(self, out: ChatDelta, final: bool) -> bool:
+        end = self._buffer.find(FENCE)
+        if end < 0 and not final:
+            return False
+        body = self._buffer if end < 0 else self._buffer[:end]
+        self._buffer = "" if end < 0 else self._buffer[end + len(FENCE):]
+        self._fence = None
+        calls = parse_lenient_calls(body, self.names)
+        if calls:
+            out.tool_calls.extend(calls)
+        else:
+            out.content += self._fence_head + body + ("" if end < 0 else FENCE)
+        return True
+
+    def _pass_other_fence(self, out: ChatDelta, final: bool) -> bool:
+        end = self._buffer.find(FENCE)
+        if end < 0:
+            keep = 0 if final else partial_suffix(self._buffer, FENCE)
+            self._emit(out, len(self._buffer) - keep)
+            return False
+        self._emit(out, end + len(FENCE))
+        self._fence = None
+        return True
+
+    def _emit(self, out: ChatDelta, size: int) -> None:
+        out.content += self._buffer[:size]
+        self._buffer = self._buffer[size:]
 
     def _text(self, text: str, final: bool = False) -> ChatDelta:
         return ChatDelta(content=self._trim(text, final))
@@ -214,16 +274,16 @@ class StreamParser:
         return content.rstrip() if final else content
 
 
-def _partial_suffix(text: str, tag: str) -> int:
+FENCE = "```"
+_CALL_FENCES = {"", "json", "jsonc", "json5", "tool_call", "tool_code", "function_call"}
+
+
+def partial_suffix(text: str, tag: str) -> int:
     """Length of the longest end of `text` that is a proper start of `tag`."""
     for size in range(min(len(tag) - 1, len(text)), 0, -1):
         if tag.startswith(text[-size:]):
             return size
     return 0
-
-
-def _named(name: str) -> ToolSchema:
-    return {"type": "function", "function": {"name": name}}
 
 
 def tool_names(tools: list[ToolSchema] | None) -> set[str]:
@@ -254,16 +314,36 @@ def call_from_dict(data: Any) -> ToolCall | None:
 
 
 def parse_bare_calls(text: str, names: set[str]) -> list[ToolCall]:
-    """A whole output that is a JSON call (or a list of them) naming known tools, without tags."""
+    """A whole output that is a JSON call (or a list of them) naming offered tools, without tags."""
+    return parse_lenient_calls(text, names)
+
+
+def parse_lenient_calls(text: str, names: set[str]) -> list[ToolCall]:
+    """JSON text that is a call or a list of calls in a shape `lenient_call` knows, every one
+    naming an offered tool; else no calls."""
     try:
         data = json.loads(text.strip())
-    except (json.JSONDecodeError, ValueError):
+    except (json.JSONDecodeError, ValueError, RecursionError):
         return []
     items = data if isinstance(data, list) else [data]
-    calls = [call_from_dict(item) for item in items]
-    if calls and all(call is not None and call.name in names for call in calls):
-        return calls  # type: ignore[return-value]
-    return []
+    calls = [lenient_call(item, names) for item in items]
+    return calls if calls and all(calls) else []  # type: ignore[return-value]
+
+
+def lenient_call(data: Any, names: set[str]) -> ToolCall | None:
+    """The shapes small models write a call in, when the name is an offered tool:
+    {"name", "arguments" | "parameters" | "args" | "tool_input"}, {"tool", ...} and OpenAI's
+    {"type": "function", "function": {"name", "arguments"}}."""
+    if not isinstance(data, dict):
+        return None
+    if isinstance(data.get("function"), dict):
+        data = data["function"]
+    name = next((data[key] for key in ("name", "tool", "tool_name", "function") if isinstance(data.get(key), str)), None)
+    if name not in names:
+        return None
+    arguments = next((data[key] for key in ("arguments", "parameters", "args", "tool_input", "input")
+                      if key in data), {})
+    return call_from_dict({"name": name, "arguments": arguments})
 
 
 def content_text(content: Any) -> str:

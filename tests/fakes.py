@@ -73,3 +73,22 @@ class CharGenerator:
 
     def close(self) -> None:
         pass
+
+
+class PhasedGenerator(CharGenerator):
+    """A generator that builds grammars (like llama.cpp), so TemplatedEngine decodes calls in
+    phases: each free phase writes the next of `free`, each call phase the next of `calls`."""
+
+    def __init__(self, free: list[str], calls: list[str] = (), n_ctx: int = 4000):
+        super().__init__("", n_ctx)
+        self.free, self.calls = list(free), list(calls)
+        self.stopped_early: list[bool] = []
+
+    def prepare_schema(self, schema) -> None:
+        pass
+
+    def generate(self, prompt, params, json_schema, cancel):
+        self.output = (self.calls if json_schema else self.free).pop(0) if (self.calls if json_schema else self.free) else ""
+        produced = yield from super().generate(prompt, params, json_schema, cancel)
+        self.stopped_early.append(cancel.is_set())
+        return produced

@@ -115,3 +115,35 @@ def test_forced_call_schema_pins_the_name_and_bounds_free_strings():
     assert WEATHER["function"]["parameters"]["properties"]["city"] == {"type": "string"}  # not mutated
     two = forced_call_schema([WEATHER, {"type": "function", "function": {"name": "other"}}])
     assert [option["properties"]["name"]["const"] for option in two["anyOf"]] == ["get_weather", "other"]
+
+
+QWEN_STYLE = 'I will use the calculator.\n```json\n{"name": "get_weather", "arguments": {"city": "Lima"}}\n```'
+
+
+@pytest.mark.parametrize("text, content, calls", [
+    (QWEN_STYLE, "I will use the calculator.", [("get_weather", {"city": "Lima"})]),
+    ('```\n[{"name": "get_weather", "parameters": {"city": "A"}}, {"name": "get_weather", "args": {"city": "B"}}]\n```',
+     "", [("get_weather", {"city": "A"}), ("get_weather", {"city": "B"})]),
+    ('```json\n{"type": "function", "function": {"name": "get_weather", "arguments": "{\\"city\\": \\"C\\"}"}}',
+     "", [("get_weather", {"city": "C"})]),  # OpenAI's shape, the fence never closed
+    ('{"tool": "get_weather", "tool_input": {"city": "D"}}', "", [("get_weather", {"city": "D"})]),
+    ('<tool_call>\n{"name": "get_weather", "arguments": {"city": "E"}}', "", [("get_weather", {"city": "E"})]),
+    ('```json\n{"name": "delete_everything", "arguments": {}}\n```', None, []),  # not offered: text
+    ('```python\nprint({"name": "get_weather"})\n```\nDone.', None, []),  # code stays code
+    ('Here: ```json\n{"a": 1}\n``` ok', None, []),
+])
+def test_calls_in_the_shapes_small_models_write_are_read_only_for_offered_tools(text, content, calls):
+    parsed_content, parsed_calls = fmt.parse(text, [WEATHER])
+    assert [(c.name, c.arguments) for c in parsed_calls] == calls
+    assert parsed_content == (text.strip() if content is None else content)
+
+
+def test_streamed_fences_read_the_same_for_any_split_and_code_streams_through():
+    for text in (QWEN_STYLE, '```python\nx = 1\n```\nDone.'):
+        whole = fmt.parse(text, [WEATHER])
+        for cut in range(1, len(text)):
+            streamed, calls, _ = _stream([text[:cut], text[cut:]])
+            assert (streamed.strip(), [(c.name, c.arguments) for c in calls]) == (
+                whole[0], [(c.name, c.arguments) for c in whole[1]]), (text, cut)
+    parser = fmt.stream_parser([WEATHER])
+    assert parser.feed("```python\nimport os\n").content == "```python\nimport os\n"  # not held back

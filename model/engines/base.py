@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from model.call_schema import argument_problems, forced_call_schema, loose_call_schema, read_forced_call
 from model.chat_template import ChatTemplate
+from model.engines.auto_calls import stream_with_constrained_calls
 from model.errors import ContextLengthError, GrammarError, InvalidRequestError
 from model.tool_format import DEFAULT_TOOL_FORMAT, ToolFormat
 from model.text_check import check_text
@@ -106,8 +107,9 @@ class TemplatedEngine(ChatEngine):
     """A local model: chat template + tool format around a `TextGenerator`."""
 
     def __init__(self, name: str, generator: TextGenerator, template: ChatTemplate,
-                 tool_format: ToolFormat = DEFAULT_TOOL_FORMAT):
+                 tool_format: ToolFormat = DEFAULT_TOOL_FORMAT, constrained_calls: bool = True):
         self.name = name
+        self.constrained_calls = constrained_calls
         self.generator = generator
         self.template = template
         self.tool_format = tool_format
@@ -148,6 +150,11 @@ class TemplatedEngine(ChatEngine):
         self._check_context(prompt_tokens, request.sampling.max_tokens)
         if schema is not None:
             return self._stream_forced(request, prompt, prompt_tokens, schema, cancel)
+        # Auto mode, on a backend that builds grammars: calls the model opens come out whole
+        # (model/engines/auto_calls.py).
+        if request.active_tools() and self.constrained_calls and hasattr(self.generator, "prepare_schema"):
+            schema = self.call_schema(request.active_tools())
+            return stream_with_constrained_calls(self, request, prompt, prompt_tokens, schema, cancel)
         return self._stream(request, prompt, prompt_tokens, cancel)
 
     def _stream(self, request, prompt, prompt_tokens, cancel) -> Iterator[ChatDelta]:
@@ -195,7 +202,11 @@ class TemplatedEngine(ChatEngine):
         unknown = [name for name in names if name not in by_name]
         if unknown:
             raise InvalidRequestError(f"tool_choice names unknown tool(s): {', '.join(unknown)}")
-        tools = [by_name[name] for name in names]
+        return self.call_schema([by_name[name] for name in names])
+
+    def call_schema(self, tools: list) -> dict[str, Any]:
+        """The schema one call to any of ``tools`` decodes under (see `_forced_schema`)."""
+        names = [tool["function"]["name"] for tool in tools]
         schema = forced_call_schema(tools)
         prepare = getattr(self.generator, "prepare_schema", None)
         if prepare is None:

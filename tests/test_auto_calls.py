@@ -1,0 +1,97 @@
+"""Auto mode on a backend that builds grammars: free text, and a call the model opens decoded
+under the tools' grammar, in phases (model/engines/auto_calls.py), on a scripted generator."""
+from __future__ import annotations
+
+import threading
+
+from model.chat_template import ChatTemplate
+from model.engines.base import TemplatedEngine
+from model.types import ChatRequest, SamplingParams
+from tests.fakes import CharGenerator, PhasedGenerator
+
+CALC = {"type": "function", "function": {"name": "calculator", "parameters": {
+    "type": "object", "properties": {"expression": {"type": "string"}}, "required": ["expression"]}}}
+CALL_JSON = '{"name": "calculator", "arguments": {"expression": "2*21"}}'
+
+
+def run(generator, max_tokens=None, cancel=None):
+    engine = TemplatedEngine("fake", generator, ChatTemplate())
+    request = ChatRequest([{"role": "user", "content": "2*21?"}], tools=[CALC],
+                          sampling=SamplingParams(max_tokens=max_tokens))
+    deltas = list(engine.stream(request, cancel))
+    return deltas, deltas[-1]
+
+
+def text_of(deltas) -> str:
+    return "".join(delta.content for delta in deltas)
+
+
+def test_a_call_the_model_opens_is_decoded_under_the_grammar_and_read_from_its_json():
+    broken = 'Let me check. <tool_call>\n{"arguments": {"expression": "}}</tool_call>'  # what it would write freely
+    generator = PhasedGenerator(free=[broken, ""], calls=[CALL_JSON])
+    deltas, last = run(generator)
+    calls = [call for delta in deltas for call in delta.tool_calls]
+    assert [(c.name, c.arguments) for c in calls] == [("calculator", {"expression": "2*21"})]
+    assert text_of(deltas).strip() == "Let me check." and last.finish_reason == "tool_calls"
+    assert generator.stopped_early[0]  # the free phase stopped at the tag
+    assert generator.schemas[1]["properties"]["name"] == {"const": "calculator"}
+    assert generator.prompts[1].endswith("Let me check. <tool_call>\n")
+    assert generator.prompts[2].endswith(CALL_JSON + "\n</tool_call>")
+    assert last.raw_text == "Let me check. <tool_call>\n" + CALL_JSON + "\n</tool_call>"
+
+
+def test_text_without_a_call_streams_in_one_phase():
+    generator = PhasedGenerator(free=["Hello, a < b and <tool no call."])
+    deltas, last = run(generator)
+    assert text_of(deltas) == "Hello, a < b and <tool no call." and last.finish_reason == "stop"
+    assert len(generator.prompts) == 1 and len(deltas) > 2  # streamed, not held back
+
+
+def test_two_calls_then_an_answer():
+    generator = PhasedGenerator(free=["<tool_call>", "\n<tool_call>", "\nBoth done."],
+                                calls=[CALL_JSON, CALL_JSON.replace("2*21", "3*3")])
+    deltas, last = run(generator)
+    calls = [call.arguments["expression"] for delta in deltas for call in delta.tool_calls]
+    assert calls == ["2*21", "3*3"] and text_of(deltas) == "Both done."
+    assert last.finish_reason == "tool_calls"
+
+
+def test_a_call_cut_by_max_tokens_is_not_sent_half_written():
+    generator = PhasedGenerator(free=["<tool_call>"], calls=[CALL_JSON])
+    deltas, last = run(generator, max_tokens=20)
+    assert [d for d in deltas if d.tool_calls] == [] and last.finish_reason == "length"
+    assert "<tool_call>" not in text_of(deltas)
+    assert last.usage.completion_tokens <= 20 + len("<tool_call>")
+
+
+def test_every_phase_shares_max_tokens():
+    generator = PhasedGenerator(free=["<tool_call>", "x" * 100], calls=[CALL_JSON])
+    deltas, last = run(generator, max_tokens=80)
+    assert last.usage.completion_tokens <= 80 and last.finish_reason == "length"
+
+
+def test_cancel_stops_the_answer():
+    cancel = threading.Event()
+    cancel.set()
+    generator = PhasedGenerator(free=["<tool_call>"], calls=[CALL_JSON])
+    deltas, last = run(generator, cancel=cancel)
+    assert last.finish_reason == "cancelled" and not [d for d in deltas if d.tool_calls]
+
+
+def test_a_backend_without_grammars_parses_calls_from_free_text_as_before():
+    generator = CharGenerator("<tool_call>\n" + CALL_JSON + "\n</tool_call>", n_ctx=4000)
+    deltas, last = run(generator)
+    assert [c.name for d in deltas for c in d.tool_calls] == ["calculator"] and len(generator.prompts) == 1
+
+
+def test_the_same_call_twice_is_a_loop_that_ends_the_answer():
+    generator = PhasedGenerator(free=["<tool_call>", "<tool_call>", "never reached"], calls=[CALL_JSON, CALL_JSON])
+    deltas, last = run(generator)
+    assert len([c for d in deltas for c in d.tool_calls]) == 1 and last.finish_reason == "tool_calls"
+    assert len(generator.prompts) == 4  # free, call, free, call: the repeat is dropped, nothing after it
+
+
+def test_the_next_phase_sees_the_call_as_training_renders_it():
+    generator = PhasedGenerator(free=["<tool_call>", ""], calls=[CALL_JSON.replace(", ", ",") + "  "])
+    run(generator)
+    assert generator.prompts[2].endswith("<tool_call>\n" + CALL_JSON + "\n</tool_call>")
