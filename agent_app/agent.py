@@ -4,9 +4,9 @@
     until the model answers or the step limit is reached.
 
 The loop yields typed events (agent_app/events.py). The model's mistakes — output that does not
-parse, an unknown tool, invalid arguments — and tool failures become observations the model can
-react to ("Error: ..."). Only a failing model (ModelError) ends the turn: it is reported as an
-ErrorEvent and raised again for the caller.
+parse, an unknown tool, invalid arguments, a reply that loops — and tool failures become
+observations the model can react to ("Error: ..."). Only a failing model (ModelError) ends the
+turn: it is reported as an ErrorEvent and raised again for the caller.
 """
 from __future__ import annotations
 
@@ -20,10 +20,14 @@ from agent_app.memory import FeedbackStep, Memory, ModelStep, Step, ToolStep, Us
 from agent_app.protocols import Decision, NativeProtocol, ReActProtocol
 from model.engines.base import ChatEngine
 from model.errors import ModelError
+from model.repetition import trim_loop
 from model.types import ChatRequest, ChatResult, SamplingParams
 from tools import ToolRegistry
 
 logger = logging.getLogger(__name__)
+
+REPETITION_FEEDBACK = ("Error: your reply kept repeating the same words and was stopped. "
+                       "Give your answer once, briefly, or call a tool if one is needed.")
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Agent:
         remember = _remembering(memory, on_step)
         remember(UserStep(user_message))
         tools = self.registry.schemas(self.config.tool_names)
+        looped = False
         for step in range(1, self.config.max_steps + 1):
             request = self.protocol.build_request(self.config.system_prompt, memory, tools, self.config.sampling)
             try:
@@ -58,6 +63,12 @@ class Agent:
             except ModelError as error:
                 yield ErrorEvent(f"the model failed: {error}", "model", step)
                 raise
+            if result.finish_reason == "repetition" and not result.tool_calls and not looped:
+                looped = True  # once a turn: a second loop ends the turn with what came before it
+                remember(ModelStep(result.content))
+                remember(FeedbackStep(REPETITION_FEEDBACK))
+                yield ErrorEvent(REPETITION_FEEDBACK, "repetition", step, recoverable=True)
+                continue
             decision = self.protocol.parse(result)
             remember(ModelStep(decision.content, decision.calls, decision.thought))
             if decision.error:
@@ -76,17 +87,20 @@ class Agent:
     def _generate(self, request: ChatRequest, step: int, cancel: threading.Event | None):
         """Stream the model's reply as TextDelta events; return the collected result."""
         content: list[str] = []
-        calls = []
+        calls, failed = [], []
         finish, usage = "stop", None
         for delta in self.engine.stream(request, cancel):
             if delta.content:
                 content.append(delta.content)
                 yield TextDelta(delta.content, step)
             calls.extend(delta.tool_calls)
+            failed.extend(delta.failed_calls)
             if delta.finish_reason:
                 finish, usage = delta.finish_reason, delta.usage
-        text = "".join(content).strip()
-        return ChatResult(content=text, tool_calls=calls, finish_reason=finish, usage=usage, raw_text=text)
+        text = "".join(content)
+        text = (trim_loop(text) if finish == "repetition" else text).strip()
+        return ChatResult(content=text, tool_calls=calls, finish_reason=finish, usage=usage, raw_text=text,
+                          failed_calls=failed)
 
     def _run_tools(self, decision: Decision, step: int, remember) -> Iterator[AgentEvent]:
         for call in decision.calls:

@@ -113,6 +113,43 @@ class EvalCard(BaseModel):
               f"default: {'yes' if card['default'] else 'no'} -> {Path(self.out) / 'README.md'}")
 
 
+class EvalDecision(ModelOptions):
+    """Calibrate the call decision on the validation split: threshold, trade-off plot, card entry."""
+
+    split: Literal["val", "train"] = Field("val", description="scenario split to calibrate on (never test)")
+    per_kind: int = Field(40, ge=1, description="scenarios per kind")
+    out: str = Field(description="folder for decision.json, decision.jsonl and decision.png")
+    card: str | None = Field(None, description="an adapter folder whose card.json gets the threshold "
+                                               "(e.g. model/adapters/lingxi-tools-135m)")
+
+    def cli_cmd(self) -> None:
+        import json
+
+        from agent_app.progress import progress_bar
+        from eval.call_decision import (card_entry, choose_threshold, format_summary, plot_tradeoff,
+                                        score_scenarios, summarize, validation_scenarios, write_card_entry)
+
+        engine = _load_engine(self.model_copy(update={"tool_decision": "model", "call_threshold": None}))
+        scenarios = validation_scenarios(self.split, self.per_kind)
+        with progress_bar(f"call decision ({self.split})") as advance:
+            scored = score_scenarios(engine, scenarios, progress=lambda done, total: advance(done, total))
+        threshold = choose_threshold(scored)
+        summary = summarize(scored, threshold)
+        out = Path(self.out)
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / "decision.jsonl", "w", encoding="utf-8") as handle:
+            for item in scored:
+                handle.write(json.dumps(item.__dict__, ensure_ascii=False) + "\n")
+        (out / "decision.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+        plot = plot_tradeoff(scored, threshold, out / "decision.png")
+        print(format_summary(summary))
+        entry = card_entry(summary, self.split, engine.name)
+        print(f"calibrated {'wins' if entry['default'] else 'does not win'} on {self.split}; plot: {plot}")
+        if self.card:
+            write_card_entry(Path(self.card) / "card.json", entry)
+            print(f"recorded in {Path(self.card) / 'card.json'} (on by default: {entry['default']})")
+
+
 def _training_facts(run_dir: str) -> dict:
     """Steps, tokens, time and losses of a training run, from its metrics.jsonl."""
     from training.progress import read_metrics
@@ -146,9 +183,10 @@ class Eval(ModelOptions, BaseSettings):
                                                    "or ../shared/data)")
     report: CliSubCommand[EvalReport]
     card: CliSubCommand[EvalCard]
+    decision: CliSubCommand[EvalDecision]
 
     def cli_cmd(self) -> None:
-        if self.report is not None or self.card is not None:
+        if self.report is not None or self.card is not None or self.decision is not None:
             CliApp.run_subcommand(self)
             return
         from agent_app.progress import progress_bar

@@ -43,11 +43,12 @@ class FinalAnswer:
 
 @dataclass
 class ErrorEvent:
-    """Something went wrong. `recoverable` errors (a parse failure) were shown to the model,
-    which gets another step; the others (step limit, model failure) end the turn."""
+    """Something went wrong. `recoverable` errors (a parse failure, a reply that looped) were
+    shown to the model, which gets another step; the others (step limit, model failure) end the
+    turn."""
 
     message: str
-    kind: Literal["parse", "step_limit", "model"]
+    kind: Literal["parse", "repetition", "step_limit", "model"]
     step: int
     recoverable: bool = False
     type: Literal["error"] = "error"

@@ -20,6 +20,10 @@ from model.tool_format import CALL_CLOSE, CALL_OPEN, defuse_markup
 from model.types import ChatRequest, ChatResult, Message, SamplingParams, ToolCall, ToolSchema
 
 
+_ECHO_CHARS = 400
+"""How much of an unparsable call the model is shown again."""
+
+
 @dataclass
 class Decision:
     """What the model decided in one step: call tools, answer, or (error) neither, legibly."""
@@ -47,9 +51,11 @@ class NativeProtocol:
         content = result.content or ""
         if result.tool_calls:
             return Decision(content=content, calls=list(result.tool_calls))
-        if CALL_OPEN in content:
+        if result.failed_calls or CALL_OPEN in content:
+            written = "\n".join(result.failed_calls)[:_ECHO_CHARS]
+            echo = f" You wrote:\n{defuse_markup(written)}\n" if written else " "
             return Decision(content=content, error=(
-                "Error: your tool call could not be parsed. Write each call as "
+                f"Error: your tool call could not be parsed.{echo}Write each call as "
                 f'{CALL_OPEN}{{"name": "<tool name>", "arguments": {{<JSON object>}}}}{CALL_CLOSE}.'))
         return Decision(content=content)
 

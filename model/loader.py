@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from model.call_decision import ToolDecision, resolve_threshold
 from model.chat_template import ChatTemplate
 from model.engines.base import ChatEngine, TemplatedEngine
 from model.errors import EngineUnavailableError
@@ -33,6 +34,12 @@ class EngineConfig(BaseModel):
                                                       "with bitsandbytes in 8 bits or 4 bits (NF4 / FP4)")
     constrained_calls: bool = Field(True, description="auto mode on llama.cpp: a call the model opens is decoded "
                                                       "under the offered tools' grammar (it always parses)")
+    tool_decision: ToolDecision = Field("auto", description="whether an answer opens with a tool call: model (its "
+                                        "own first tokens), calibrated (its probability of a call against a "
+                                        "threshold chosen on validation), auto (calibrated where the adapter's "
+                                        "card says it won on validation)")
+    call_threshold: float | None = Field(None, ge=0, le=1, description="the calibrated decision's threshold "
+                                         "(default: the adapter card's)")
 
 
 def choose_engine(source: ModelSource, requested: EngineName) -> EngineName:
@@ -50,11 +57,20 @@ def load_engine(spec: str = "bundled", adapter: str | None = None,
     source = resolve_model(spec, adapter, prefer)
     engine = choose_engine(source, config.engine)
     logger.info("loading %s with %s", source.name, engine)
+    try:
+        threshold = resolve_threshold(config.tool_decision, config.call_threshold, source.adapter)
+    except ValueError as error:
+        raise EngineUnavailableError(str(error)) from error
     if engine == "llama.cpp":
-        return _llama_cpp(source, config)
-    if engine == "transformers":
-        return _transformers(source, config)
-    return _lmdeploy(source, config)
+        loaded = _llama_cpp(source, config)
+    elif engine == "transformers":
+        loaded = _transformers(source, config)
+    else:
+        loaded = _lmdeploy(source, config)
+    if threshold is not None:
+        logger.info("calibrated call decision: a call when its probability is >= %.3f", threshold)
+    loaded.call_threshold = threshold
+    return loaded
 
 
 def _llama_cpp(source: ModelSource, config: EngineConfig) -> TemplatedEngine:

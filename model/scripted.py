@@ -68,7 +68,7 @@ class ScriptedEngine(ChatEngine):
             emitted += 1
             delta = parser.feed(piece)
             called = called or bool(delta.tool_calls)
-            if delta.content or delta.tool_calls:
+            if delta.content or delta.tool_calls or delta.failed_calls:
                 yield delta
         last = parser.finish()
         if (called or last.tool_calls) and finish == "stop":

@@ -119,6 +119,11 @@ class ToolFormat:
         head, tail = parser.feed(text), parser.finish()
         return (head.content + tail.content).strip(), head.tool_calls + tail.tool_calls
 
+    def failed_calls(self, text: str, tools: list[ToolSchema] | None = None) -> list[str]:
+        """The ``<tool_call>`` blocks of model output that do not parse (`parse` leaves them out)."""
+        parser = StreamParser(self, tool_names(tools))
+        return parser.feed(text).failed_calls + parser.finish().failed_calls
+
     def stream_parser(self, tools: list[ToolSchema], forced: bool = False) -> "StreamParser":
         """A parser for one streamed answer. With no tools offered (and no forced call) nothing
         is parsed: a model that writes call tags unasked is answering in text."""
@@ -134,6 +139,11 @@ class StreamParser:
     and from fenced blocks (```json ... ```): those only when every call names an offered tool,
     in the shapes `lenient_call` knows. Anything else stays text; a fence in another language
     (```python) streams through untouched.
+
+    Our markup never reaches the text: a ``<tool_call>`` block that does not parse goes to the
+    delta's `failed_calls` (the agent shows it to the model as an error, the UI folds it into a
+    failed step, the API leaves it out of the content), and stray tags a model writes in its
+    prose (``</tool_call>``, ``<tool_response>``, ``</tool_response>``, ``<tools>``) are dropped.
     """
 
     tool_format: ToolFormat
@@ -192,8 +202,8 @@ class StreamParser:
                                                  (self._buffer.find(FENCE) if self.names else -1, FENCE))
                  if index >= 0]
         if not found:
-            keep = 0 if final else max(partial_suffix(self._buffer, CALL_OPEN),
-                                       partial_suffix(self._buffer, FENCE) if self.names else 0)
+            keep = 0 if final else max([partial_suffix(self._buffer, tag) for tag in (CALL_OPEN, *STRAY_TAGS)]
+                                       + [partial_suffix(self._buffer, FENCE) if self.names else 0])
             self._emit(out, len(self._buffer) - keep)
             return False
         start, tag = min(found)
@@ -228,7 +238,7 @@ class StreamParser:
         self.inside_call = False
         call = parse_call_json(body)
         if call is None:
-            out.content += CALL_OPEN + body + ("" if end < 0 else CALL_CLOSE)
+            out.failed_calls.append(CALL_OPEN + body + ("" if end < 0 else CALL_CLOSE))
         else:
             out.tool_calls.append(call)
         return True
@@ -258,7 +268,8 @@ class StreamParser:
         return True
 
     def _emit(self, out: ChatDelta, size: int) -> None:
-        out.content += self._buffer[:size]
+        text = self._buffer[:size]
+        out.content += text if self._fence == "other" else _STRAY.sub("", text)
         self._buffer = self._buffer[size:]
 
     def _text(self, text: str, final: bool = False) -> ChatDelta:
@@ -275,6 +286,9 @@ class StreamParser:
 
 
 FENCE = "```"
+STRAY_TAGS = (CALL_CLOSE, RESPONSE_OPEN, RESPONSE_CLOSE, "<tools>", "</tools>")
+"""Our tags, written outside a call: markup a model echoes from its prompt, never text."""
+_STRAY = re.compile("|".join(re.escape(tag) for tag in STRAY_TAGS))
 _CALL_FENCES = {"", "json", "jsonc", "json5", "tool_call", "tool_code", "function_call"}
 
 

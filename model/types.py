@@ -16,7 +16,8 @@ Message = dict[str, Any]
 ToolSchema = dict[str, Any]
 """An OpenAI tool: {"type": "function", "function": {"name", "description", "parameters"}}."""
 
-FinishReason = Literal["stop", "length", "tool_calls", "cancelled"]
+FinishReason = Literal["stop", "length", "tool_calls", "cancelled", "repetition"]
+"""repetition: the reply started looping and was stopped (model/repetition.py)."""
 
 
 def new_call_id() -> str:
@@ -106,6 +107,8 @@ class ChatDelta:
 
     content: str = ""
     tool_calls: list[ToolCall] = field(default_factory=list)
+    failed_calls: list[str] = field(default_factory=list)
+    """Call markup the model wrote that does not parse, raw: never part of the content."""
     finish_reason: FinishReason | None = None
     usage: Usage | None = None
     raw_text: str | None = None
@@ -120,6 +123,8 @@ class ChatResult:
     usage: Usage
     raw_text: str = ""
     """What the model generated before tool calls were parsed out (eval shows it for failures)."""
+    failed_calls: list[str] = field(default_factory=list)
+    """Call markup that did not parse, raw (see ChatDelta.failed_calls)."""
 
     def to_message(self) -> Message:
         message: Message = {"role": "assistant", "content": self.content}

@@ -53,6 +53,14 @@ def test_render_then_parse_round_trips():
     "<tool_call>not json</tool_call>",
     "<tool_call>{\"arguments\": {}}</tool_call>",                               # no name
     "<tool_call>{\"name\": \"x\", \"arguments\": [1, 2]}</tool_call>",          # arguments not an object
+])
+def test_a_call_that_does_not_parse_is_a_failed_call_never_text(text):
+    content, calls = fmt.parse("Sure. " + text, [WEATHER])
+    assert calls == [] and content == "Sure."
+    assert fmt.failed_calls("Sure. " + text, [WEATHER]) == [text]
+
+
+@pytest.mark.parametrize("text", [
     "{\"name\": \"unknown_tool\", \"arguments\": {}}",                           # bare JSON, unknown tool
     "", "plain prose",
 ])
@@ -60,6 +68,15 @@ def test_output_that_does_not_parse_stays_text(text):
     content, calls = fmt.parse(text, [WEATHER])
     assert calls == []
     assert content == text.strip()
+
+
+def test_stray_tags_a_model_echoes_are_dropped_from_its_text_even_when_split():
+    text, calls, _ = _stream(["The answer is 42.</tool", "_response> Anything else?<tool_resp", "onse>"])
+    assert (text, calls) == ("The answer is 42. Anything else?", [])
+    content, _ = fmt.parse("Done.</tool_call>\n<tools></tools>", [WEATHER])
+    assert content == "Done."
+    content, _ = fmt.parse("```html\n<tools>x</tools>\n```", [WEATHER])
+    assert "<tools>x</tools>" in content  # inside code, markup is the user's content
 
 
 def test_arguments_as_json_string_and_several_calls():
@@ -92,7 +109,7 @@ def test_stream_parser_gives_back_a_tag_that_was_not_a_call():
     text, calls, _ = _stream(["a <tool", "box> b"])
     assert (text, calls) == ("a <toolbox> b", [])
     text, calls, _ = _stream(["<tool_call>{broken", "</tool_call> tail"])
-    assert calls == [] and text == "<tool_call>{broken</tool_call> tail"
+    assert calls == [] and text == "tail"
 
 
 def test_stream_parser_in_forced_mode_starts_inside_the_call():

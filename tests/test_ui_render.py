@@ -135,3 +135,20 @@ def test_web_settings_need_both_username_and_password():
     assert WebOptions(username="me", password="pw").password.get_secret_value() == "pw"
     with pytest.raises(ValidationError, match="both"):
         WebOptions(username="me")
+
+
+def test_an_unparsable_call_is_a_folded_failed_step_and_never_text_in_the_answer():
+    from agent_app.agent import Agent
+    from tools import ToolRegistry, calculator
+
+    broken = '<tool_call>{"name": "calculator", "arguments": {"expression": </tool_call>'
+    engine = ScriptedEngine(["Let me compute. " + broken, "It is 42."])
+    steps = []
+    list(Agent(engine, ToolRegistry([calculator])).run("6*7?", on_step=steps.append))
+    for language, title in (("en", "Format error, shown to the model"), ("zh", "格式错误（已反馈给模型）")):
+        view = render_steps(steps, language)
+        folded = [m for m in view.messages if (m.metadata or {}).get("title") == title]
+        assert len(folded) == 1 and '{"expression": ' in folded[0].content
+        shown = [m.content for m in view.messages if not m.metadata]
+        assert not any("<tool_call>" in text for text in shown)
+        assert shown[-1] == "It is 42."

@@ -82,6 +82,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "running": ("running…", "运行中…"),
     "thought": ("Thought", "思考"),
     "format_error": ("Format error, shown to the model", "格式错误（已反馈给模型）"),
+    "loop_stopped": ("Reply stopped: it kept repeating itself (shown to the model)", "回复不断重复，已停止（已反馈给模型）"),
     "model_failed": ("⚠ The model failed: {error}", "⚠ 模型出错：{error}"),
     "internal_error": ("⚠ Something went wrong: {error}. The conversation is saved; try again.",
                        "⚠ 出错了：{error}。会话已保存，请重试。"),

@@ -14,6 +14,7 @@ from typing import Literal
 
 import gradio as gr
 
+from agent_app.agent import REPETITION_FEEDBACK
 from agent_app.memory import FeedbackStep, ModelStep, Step, ToolStep, UserStep
 from ui.i18n import t
 
@@ -44,8 +45,9 @@ def render_steps(steps: list[Step], language: str, streaming: str = "") -> View:
         elif isinstance(step, ToolStep):
             _tool_result(view, step, calls, language)
         elif isinstance(step, FeedbackStep):
-            view.add(gr.ChatMessage(step.content, metadata={"title": t(language, "format_error"),
-                                                            "status": "done"}), "step", position)
+            title = "loop_stopped" if step.content == REPETITION_FEEDBACK else "format_error"
+            view.add(gr.ChatMessage(step.content, metadata={"title": t(language, title), "status": "done"}),
+                     "step", position)
     if streaming.strip():
         view.add(gr.ChatMessage(streaming), "note")
     return view

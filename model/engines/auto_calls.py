@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from model.call_schema import read_forced_call
+from model.engines.stop import StopEvent
 from model.tool_format import CALL_OPEN, partial_suffix
 from model.types import ChatDelta, ChatRequest, SamplingParams
 
@@ -37,35 +38,29 @@ MAX_CALLS = 8
 """Calls one answer may hold; a model that keeps calling is stopped there."""
 
 
-class _StopAtTag(threading.Event):
-    """The cancel event a free phase runs under: set by the caller's cancel, or by the phase
-    itself when the model opens a call."""
-
-    def __init__(self, caller: threading.Event):
-        super().__init__()
-        self.caller = caller
-
-    def is_set(self) -> bool:
-        return super().is_set() or self.caller.is_set()
-
-
 def stream_with_constrained_calls(engine: "TemplatedEngine", request: ChatRequest, prompt: str, prompt_tokens: int,
-                                  schema: dict[str, Any], cancel: threading.Event) -> Iterator[ChatDelta]:
+                                  schema: dict[str, Any], cancel: threading.Event,
+                                  open_call: bool = False) -> Iterator[ChatDelta]:
+    """The answer's deltas. ``open_call``: the answer starts with a call (the decision was made
+    before: model/call_decision.py), so decoding starts in the call phase."""
     parser = engine.tool_format.stream_parser(request.active_tools())
     raw: list[str] = []
     budget = request.sampling.max_tokens
     used, calls, finish = 0, 0, "stop"
     made: list = []
     while True:
-        free = _FreePhase(engine, request, prompt, _remaining(request, budget, used), cancel, raw, parser)
-        for delta in free:
-            if delta.content or delta.tool_calls:
-                yield delta
-        used, finish = used + free.tokens, free.finish
-        calls += free.calls
-        if not free.opened_call or cancel.is_set() or calls + len(made) >= MAX_CALLS or _spent(budget, used):
-            break
-        before_call = prompt + free.text
+        if open_call:
+            before_call, open_call = prompt, False
+        else:
+            free = _FreePhase(engine, request, prompt, _remaining(request, budget, used), cancel, raw, parser)
+            for delta in free:
+                if delta.content or delta.tool_calls or delta.failed_calls:
+                    yield delta
+            used, finish = used + free.tokens, free.finish
+            calls += free.calls
+            if not free.opened_call or cancel.is_set() or calls + len(made) >= MAX_CALLS or _spent(budget, used):
+                break
+            before_call = prompt + free.text
         prompt = before_call + engine.tool_format.call_prefix
         if not _fits(engine, prompt):
             finish = "length"
@@ -110,8 +105,9 @@ class _FreePhase:
     the model opening a call, its tokens, the calls the parser found in its text, its finish."""
 
     def __init__(self, engine, request, prompt, sampling, cancel, raw, parser):
-        self.stop = _StopAtTag(cancel)
-        self._pieces = engine._generate(prompt, engine.generator.count_tokens(prompt), sampling, None, self.stop, [])
+        self.stop = StopEvent(cancel)
+        self._pieces = engine._generate(prompt, engine.generator.count_tokens(prompt), sampling, None, self.stop, [],
+                                        guard=True)
         self._raw, self._parser = raw, parser
         self.text, self.opened_call, self.calls = "", False, 0
 

@@ -12,13 +12,16 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from model.call_decision import call_probability
 from model.call_schema import argument_problems, forced_call_schema, loose_call_schema, read_forced_call
 from model.chat_template import ChatTemplate
 from model.engines.auto_calls import stream_with_constrained_calls
+from model.engines.stop import StopEvent
 from model.errors import ContextLengthError, GrammarError, InvalidRequestError
+from model.repetition import RepetitionGuard, trim_loop
 from model.tool_format import DEFAULT_TOOL_FORMAT, ToolFormat
 from model.text_check import check_text
 from model.tool_schemas import check_tools
@@ -42,20 +45,23 @@ class ChatEngine(ABC):
         """
 
     def chat(self, request: ChatRequest, cancel: threading.Event | None = None) -> ChatResult:
-        content, calls = [], []
+        content, calls, failed = [], [], []
         finish, usage, raw = "stop", Usage(), None
         for delta in self.stream(request, cancel):
             content.append(delta.content)
             calls.extend(delta.tool_calls)
+            failed.extend(delta.failed_calls)
             if delta.finish_reason:
                 finish, usage, raw = delta.finish_reason, delta.usage or usage, delta.raw_text
-        text = "".join(content).strip()
+        text = "".join(content)
+        text = (trim_loop(text) if finish == "repetition" else text).strip()
         return ChatResult(
             content=text or (None if calls else ""),
             tool_calls=calls,
             finish_reason=finish,
             usage=usage,
             raw_text=raw if raw is not None else text,
+            failed_calls=failed,
         )
 
     def count_prompt_tokens(self, request: ChatRequest) -> int:
@@ -64,6 +70,11 @@ class ChatEngine(ABC):
     def next_token_logprobs(self, request: ChatRequest, candidates: list[str]) -> dict[str, float] | None:
         """Log-probability of each candidate (say "A".."D") as the answer's first token, or None
         when the engine cannot tell (eval then falls back to generation)."""
+        return None
+
+    def call_probability(self, request: ChatRequest) -> float | None:
+        """The model's probability that its answer to ``request`` opens with a tool call, or None
+        when the engine cannot tell (model/call_decision.py)."""
         return None
 
     def close(self) -> None:
@@ -107,9 +118,14 @@ class TemplatedEngine(ChatEngine):
     """A local model: chat template + tool format around a `TextGenerator`."""
 
     def __init__(self, name: str, generator: TextGenerator, template: ChatTemplate,
-                 tool_format: ToolFormat = DEFAULT_TOOL_FORMAT, constrained_calls: bool = True):
+                 tool_format: ToolFormat = DEFAULT_TOOL_FORMAT, constrained_calls: bool = True,
+                 call_threshold: float | None = None):
         self.name = name
         self.constrained_calls = constrained_calls
+        self.call_threshold = call_threshold
+        """Calibrated call decision (model/call_decision.py): in auto mode, the answer opens
+        with a call when the model's probability of opening one is at least this; None: the
+        model's own first tokens decide."""
         self.generator = generator
         self.template = template
         self.tool_format = tool_format
@@ -138,6 +154,16 @@ class TemplatedEngine(ChatEngine):
         scorer = getattr(self.generator, "next_token_logprobs", None)
         return scorer(self.render_prompt(request), candidates) if scorer else None
 
+    def call_probability(self, request: ChatRequest, prompt: str | None = None) -> float | None:
+        if not request.active_tools() or request.forced_tool_names():
+            return None
+        return call_probability(self.generator, prompt or self.render_prompt(request),
+                                self.tool_format.call_prefix.rstrip())
+
+    def constrains_calls(self) -> bool:
+        """Whether a call the model opens in auto mode is decoded under the tools' grammar."""
+        return self.constrained_calls and hasattr(self.generator, "prepare_schema")
+
     def stream(self, request: ChatRequest, cancel: threading.Event | None = None) -> Iterator[ChatDelta]:
         cancel = cancel or threading.Event()
         check_text(request.messages, "messages")
@@ -151,21 +177,41 @@ class TemplatedEngine(ChatEngine):
         if schema is not None:
             return self._stream_forced(request, prompt, prompt_tokens, schema, cancel)
         # Auto mode, on a backend that builds grammars: calls the model opens come out whole
-        # (model/engines/auto_calls.py).
-        if request.active_tools() and self.constrained_calls and hasattr(self.generator, "prepare_schema"):
+        # (model/engines/auto_calls.py), and with a threshold the call decision is calibrated.
+        if request.active_tools() and self.constrains_calls():
             schema = self.call_schema(request.active_tools())
-            return stream_with_constrained_calls(self, request, prompt, prompt_tokens, schema, cancel)
+            opens_call, prompt = self._decide(request, prompt)
+            return stream_with_constrained_calls(self, request, prompt, prompt_tokens, schema, cancel,
+                                                 open_call=opens_call)
         return self._stream(request, prompt, prompt_tokens, cancel)
+
+    def _decide(self, request: ChatRequest, prompt: str) -> tuple[bool, str]:
+        """(whether the answer opens with a call, the prompt it continues). Without a threshold
+        the model decides as it writes. With one, a call is opened when the model's probability
+        of opening one reaches it; otherwise the answer is written from the prompt without the
+        tools (as with tool_choice "none"), so a model that does not need them is not steered by
+        their descriptions."""
+        if self.call_threshold is None:
+            return False, prompt
+        probability = self.call_probability(request, prompt)
+        if probability is None:
+            return False, prompt
+        opens_call = probability >= self.call_threshold
+        logger.debug("call probability %.3f, threshold %.3f: %s", probability, self.call_threshold,
+                     "call" if opens_call else "text")
+        if opens_call:
+            return True, prompt
+        return False, self.render_prompt(replace(request, tool_choice="none"))
 
     def _stream(self, request, prompt, prompt_tokens, cancel) -> Iterator[ChatDelta]:
         parser = self.tool_format.stream_parser(request.active_tools())
         raw: list[str] = []
         called = False
-        pieces = self._generate(prompt, prompt_tokens, request.sampling, None, cancel, raw)
+        pieces = self._generate(prompt, prompt_tokens, request.sampling, None, cancel, raw, guard=True)
         for text in pieces:
             delta = parser.feed(text)
             called = called or bool(delta.tool_calls)
-            if delta.content or delta.tool_calls:
+            if delta.content or delta.tool_calls or delta.failed_calls:
                 yield delta
         last = parser.finish()
         yield self._last(last, pieces.finish, called or bool(last.tool_calls), prompt_tokens, pieces.tokens, raw)
@@ -183,9 +229,13 @@ class TemplatedEngine(ChatEngine):
         last = ChatDelta(tool_calls=[call]) if call else ChatDelta(content=decoded.strip())
         yield self._last(last, pieces.finish, call is not None, prompt_tokens, pieces.tokens, raw)
 
-    def _generate(self, prompt, prompt_tokens, sampling, schema, cancel, raw) -> "_Pieces":
+    def _generate(self, prompt, prompt_tokens, sampling, schema, cancel, raw, guard: bool = False) -> "_Pieces":
+        """The pieces of one generation. ``guard``: free text, stopped when it starts to loop
+        (model/repetition.py; finish "repetition")."""
         params = self._bounded(sampling, prompt_tokens)
-        return _Pieces(self.generator.generate(prompt, params, schema, cancel), cancel, raw)
+        stop = StopEvent(cancel)
+        return _Pieces(self.generator.generate(prompt, params, schema, stop), stop, raw,
+                       RepetitionGuard() if guard else None)
 
     @staticmethod
     def _last(last: ChatDelta, finish: str, called: bool, prompt_tokens: int, completion_tokens: int,
@@ -252,14 +302,17 @@ class TemplatedEngine(ChatEngine):
 
 class _Pieces:
     """The text pieces of one generation, in order; afterwards its finish reason and token count.
-    Every piece is also appended to `raw`."""
+    Every piece is also appended to `raw`. With a guard, a reply that starts to loop is stopped
+    (finish "repetition")."""
 
-    def __init__(self, generator: Iterator[TextChunk], cancel: threading.Event, raw: list[str]):
-        self._generator, self._cancel, self._raw = generator, cancel, raw
+    def __init__(self, generator: Iterator[TextChunk], stop: StopEvent, raw: list[str],
+                 guard: RepetitionGuard | None = None):
+        self._generator, self._stop, self._raw, self._guard = generator, stop, raw, guard
         self.finish = "stop"
         self.tokens = 0
 
     def __iter__(self) -> Iterator[str]:
+        looped = False
         while True:
             try:
                 chunk = next(self._generator)
@@ -268,6 +321,12 @@ class _Pieces:
                 break
             self.tokens += chunk.n_tokens
             self._raw.append(chunk.text)
-            yield chunk.text
-        if self._cancel.is_set():
+            if not looped:
+                yield chunk.text
+            if self._guard is not None and not looped and self._guard.feed(chunk.text):
+                looped = True  # stop at the next token; keep reading to the generator's end (token count, lock)
+                self._stop.set()
+        if looped:
+            self.finish = "repetition"
+        elif self._stop.caller.is_set():
             self.finish = "cancelled"

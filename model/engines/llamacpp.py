@@ -122,18 +122,41 @@ class LlamaCppGenerator:
         return max(0, self.llm.n_tokens - len(self.tokenize(prompt)))
 
     def next_token_logprobs(self, prompt: str, candidates: list[str]) -> dict[str, float]:
-        tokens = self.tokenize(prompt)
         with self._lock:
-            self.llm.reset()
-            self.llm.eval(tokens)
-            logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),))
-            logits = logits.astype(np.float64)
-        logprobs = logits - (np.log(np.exp(logits - logits.max()).sum()) + logits.max())
+            self._eval_prompt(self.tokenize(prompt))
+            logprobs = self._last_logprobs()
         result = {}
         for candidate in candidates:
             ids = self.llm.tokenize(candidate.encode("utf-8"), add_bos=False, special=False)
             result[candidate] = float(logprobs[ids[0]]) if ids else float("-inf")
         return result
+
+    def continuation_logprob(self, prompt: str, continuation: str) -> float:
+        """log P(``continuation`` | ``prompt``), token by token. The prompt stays in the KV cache:
+        a generation from it afterwards evaluates one token, not the prompt again."""
+        tokens, extra = self.tokenize(prompt), self.tokenize(continuation)
+        total = 0.0
+        with self._lock:
+            self._eval_prompt(tokens)
+            for index, token in enumerate(extra):
+                total += float(self._last_logprobs()[token])
+                if index + 1 < len(extra):
+                    self.llm.eval([token])
+            self.llm.n_tokens = len(tokens)  # forget the continuation; the next generate replays
+            self.llm._requires_eval = True   # the prompt's last token for its logits
+        return total
+
+    def _eval_prompt(self, tokens: list[int]) -> None:
+        """Evaluate ``tokens``, reusing the longest prefix already in the KV cache (as
+        llama-cpp-python's own generate does); the last token is always evaluated, for logits."""
+        cached = self.llm.longest_token_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), tokens)
+        self.llm.n_tokens = min(cached, len(tokens) - 1)  # eval() drops the KV cache from here on
+        self.llm.eval(tokens[self.llm.n_tokens:])
+
+    def _last_logprobs(self) -> np.ndarray:
+        logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),)).astype(np.float64)
+        top = logits.max()
+        return logits - (np.log(np.exp(logits - top).sum()) + top)
 
     def close(self) -> None:
         self.llm.close()

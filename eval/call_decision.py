@@ -1,0 +1,192 @@
+"""Calibrating the call decision (model/call_decision.py) on the validation split.
+
+For every validation scenario the model is asked, as the app asks it (all five tools offered),
+and two things are measured: its probability of opening the answer with a call (the score), and
+what it does when left to itself (its own decision: does its reply hold a call). The threshold
+on the score is the one with the best balanced accuracy (the mean of call recall on requests
+that need a tool and abstention on those that need none); ties go to the middle of the tied
+range. The calibrated decision becomes the default only where its balanced accuracy beats the
+model's own on the same items.
+
+    lingxi eval decision --adapter default --out runs/decision [--card model/adapters/lingxi-tools-135m]
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from model.call_decision import CARD_KEY
+from model.engines.base import ChatEngine
+from model.tool_format import CALL_OPEN
+from model.types import ChatRequest, SamplingParams
+from tools.scenarios import NO_CALL_KINDS, Scenario, build_scenarios, tool_schemas
+
+logger = logging.getLogger(__name__)
+
+OWN_DECISION_TOKENS = 48
+"""Tokens the model writes freely to show its own decision: it has opened a call by then, or
+answers in text (a call it opens is counted whether or not its arguments fit the budget)."""
+
+
+@dataclass
+class Scored:
+    id: str
+    kind: str
+    language: str
+    needs_call: bool
+    probability: float
+    own_call: bool
+    """Whether the model, deciding itself (greedy), called a tool."""
+
+
+@dataclass
+class Rates:
+    recall: float
+    """Share of requests that need a tool where a call is made."""
+    abstention: float
+    """Share of requests that need no tool where none is made."""
+    calls: int
+    no_calls: int
+
+    @property
+    def balanced(self) -> float:
+        return (self.recall + self.abstention) / 2
+
+
+def validation_scenarios(split: str = "val", per_kind: int = 40, seed: int = 0) -> list[Scenario]:
+    if split == "test":
+        raise ValueError("the call decision is calibrated on validation, never on the test split")
+    return build_scenarios(split, per_kind, seed)  # type: ignore[arg-type]
+
+
+def score_scenarios(engine: ChatEngine, scenarios: Iterable[Scenario],
+                    progress: Callable[[int, int], None] | None = None) -> list[Scored]:
+    """Each scenario's call probability and the model's own decision (the engine must decide
+    itself: built with tool_decision "model")."""
+    items = list(scenarios)
+    scored = []
+    for index, scenario in enumerate(items, 1):
+        request = ChatRequest([{"role": "user", "content": scenario.request}], tools=tool_schemas(scenario.tools),
+                              sampling=SamplingParams(max_tokens=OWN_DECISION_TOKENS, temperature=0.0, seed=0))
+        probability = engine.call_probability(request)
+        if probability is None:
+            raise ValueError(f"engine {engine.name!r} cannot score a call's probability")
+        own = engine.chat(request)
+        opened = bool(own.tool_calls) or CALL_OPEN in (own.raw_text or "")
+        scored.append(Scored(scenario.id, scenario.kind, scenario.language, scenario.kind not in NO_CALL_KINDS,
+                             probability, opened))
+        if progress:
+            progress(index, len(items))
+    return scored
+
+
+def rates(decisions: list[tuple[bool, bool]]) -> Rates:
+    """(needs a call, made a call) pairs -> recall and abstention."""
+    calls = [made for needs, made in decisions if needs]
+    no_calls = [not made for needs, made in decisions if not needs]
+    return Rates(sum(calls) / len(calls) if calls else 0.0, sum(no_calls) / len(no_calls) if no_calls else 0.0,
+                 len(calls), len(no_calls))
+
+
+def at_threshold(scored: list[Scored], threshold: float) -> Rates:
+    return rates([(item.needs_call, item.probability >= threshold) for item in scored])
+
+
+def own_rates(scored: list[Scored]) -> Rates:
+    return rates([(item.needs_call, item.own_call) for item in scored])
+
+
+def candidate_thresholds(scored: list[Scored]) -> list[float]:
+    """Midpoints between neighbouring scores, plus one below and one above them all."""
+    values = sorted({item.probability for item in scored})
+    if not values:
+        return []
+    middles = [(low + high) / 2 for low, high in zip(values, values[1:])]
+    return [values[0] / 2, *middles, (values[-1] + 1) / 2]
+
+
+def choose_threshold(scored: list[Scored]) -> float:
+    """The threshold with the best balanced accuracy; among tied ones, the middle one."""
+    candidates = candidate_thresholds(scored)
+    if not candidates:
+        raise ValueError("no scored items to calibrate on")
+    best = max(at_threshold(scored, t).balanced for t in candidates)
+    tied = [t for t in candidates if at_threshold(scored, t).balanced >= best - 1e-12]
+    return tied[len(tied) // 2]
+
+
+def by_language(scored: list[Scored]) -> dict[str, list[Scored]]:
+    groups: dict[str, list[Scored]] = {}
+    for item in scored:
+        groups.setdefault(item.language, []).append(item)
+    return groups
+
+
+def summarize(scored: list[Scored], threshold: float) -> dict[str, Any]:
+    """The decision's figures at ``threshold`` against the model's own, overall and by language."""
+    def figures(items: list[Scored]) -> dict[str, Any]:
+        calibrated, own = at_threshold(items, threshold), own_rates(items)
+        return {"items": len(items), "calibrated": {**asdict(calibrated), "balanced": calibrated.balanced},
+                "model": {**asdict(own), "balanced": own.balanced}}
+
+    result = {"threshold": threshold, "all": figures(scored)}
+    result.update({language: figures(items) for language, items in sorted(by_language(scored).items())})
+    return result
+
+
+def card_entry(summary: dict[str, Any], split: str, engine_name: str) -> dict[str, Any]:
+    """What the adapter's card records: the threshold, where it was chosen, and whether it is on by
+    default (it beat the model's own decision on validation)."""
+    overall = summary["all"]
+    wins = overall["calibrated"]["balanced"] > overall["model"]["balanced"]
+    return {"threshold": round(summary["threshold"], 6), "split": split, "items": overall["items"],
+            "model": engine_name, "validation": {key: summary[key] for key in summary if key != "threshold"},
+            "default": wins}
+
+
+def write_card_entry(card_path: Path, entry: dict[str, Any]) -> None:
+    card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {}
+    card[CARD_KEY] = entry
+    card_path.write_text(json.dumps(card, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def plot_tradeoff(scored: list[Scored], threshold: float, path: Path) -> Path:
+    """Call recall against abstention as the threshold moves, by language; the chosen threshold
+    and the model's own decision marked."""
+    from matplotlib.figure import Figure  # no pyplot: no global backend state
+
+    figure = Figure(figsize=(6.0, 4.6), dpi=100)
+    axes = figure.subplots()
+    groups = {"all": scored, **by_language(scored)}
+    for name, items in groups.items():
+        points = [at_threshold(items, t) for t in candidate_thresholds(scored)]
+        line, = axes.plot([p.abstention * 100 for p in points], [p.recall * 100 for p in points],
+                          label=name, linewidth=2 if name == "all" else 1.2)
+        chosen, own = at_threshold(items, threshold), own_rates(items)
+        axes.scatter([chosen.abstention * 100], [chosen.recall * 100], marker="o", color=line.get_color(), zorder=3)
+        axes.scatter([own.abstention * 100], [own.recall * 100], marker="x", color=line.get_color(), zorder=3)
+    axes.set_xlabel("abstention on requests that need no tool (%)")
+    axes.set_ylabel("call recall on requests that need a tool (%)")
+    axes.set_xlim(-2, 102)
+    axes.set_ylim(-2, 102)
+    axes.set_title(f"Call decision on validation (o: threshold {threshold:.3f}, x: the model's own)", fontsize=9)
+    axes.legend(fontsize=8)
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path)
+    return path
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = [f"threshold {summary['threshold']:.4f}",
+             f"{'':6} {'items':>5}  {'decides':<10} {'recall':>7} {'abstain':>8} {'balanced':>9}"]
+    for group in [key for key in summary if key != "threshold"]:
+        for who in ("model", "calibrated"):
+            figures = summary[group][who]
+            lines.append(f"{group:6} {summary[group]['items']:>5}  {who:<10} {figures['recall']:>7.1%} "
+                         f"{figures['abstention']:>8.1%} {figures['balanced']:>9.1%}")
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""A calibrated call decision: whether an answer opens with a tool call, decided from the
+model's own probability of opening one, against a threshold chosen on a validation split.
+
+Small models decide badly when left to their first sampled tokens: the shipped 135M adapter
+calls a tool for a greeting and answers arithmetic from memory. Its probability of writing
+``<tool_call>`` as the answer's first tokens is a better score than its sample: scored on the
+validation split of the tool-use scenarios (never the test split, never BFCL), a threshold on it
+trades call recall against abstention, and `lingxi eval decision` picks the threshold and draws
+the curve. The threshold lives in the adapter's card (``call_decision``) and is used by default
+only where it won on validation.
+
+    EngineConfig(tool_decision="auto")          # the card's threshold where it won, else the model's own
+    EngineConfig(tool_decision="calibrated", call_threshold=0.3)
+    EngineConfig(tool_decision="model")         # the model's first tokens decide
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+logger = logging.getLogger(__name__)
+
+ToolDecision = Literal["auto", "model", "calibrated"]
+CARD_KEY = "call_decision"
+
+
+def call_probability(generator: Any, prompt: str, opening: str) -> float | None:
+    """P(the continuation of ``prompt`` starts with ``opening``), from a generator that can
+    score a continuation (`continuation_logprob`), else None."""
+    score = getattr(generator, "continuation_logprob", None)
+    return math.exp(score(prompt, opening)) if score else None
+
+
+def card_of(adapter: str | None) -> Path | None:
+    """The eval card beside an adapter (a GGUF LoRA file or a peft folder), if it has one."""
+    if not adapter:
+        return None
+    path = Path(adapter)
+    for candidate in (path / "card.json", path.parent / "card.json", path.parent.parent / "card.json"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def card_threshold(adapter: str | None) -> tuple[float | None, bool]:
+    """(the threshold the adapter's card records, whether it won on validation)."""
+    card = card_of(adapter)
+    if card is None:
+        return None, False
+    try:
+        decision = json.loads(card.read_text(encoding="utf-8")).get(CARD_KEY) or {}
+    except (OSError, json.JSONDecodeError) as error:
+        logger.warning("cannot read %s: %s", card, error)
+        return None, False
+    threshold = decision.get("threshold")
+    return (float(threshold) if threshold is not None else None), bool(decision.get("default"))
+
+
+def resolve_threshold(mode: ToolDecision, threshold: float | None, adapter: str | None) -> float | None:
+    """The threshold an engine decides with, or None when the model decides itself.
+
+    model: None. calibrated: ``threshold``, else the card's (an error without either). auto:
+    ``threshold`` if given, else the card's where the card says it won on validation."""
+    if mode == "model":
+        return None
+    if threshold is not None:
+        return threshold
+    recorded, won = card_threshold(adapter)
+    if mode == "calibrated":
+        if recorded is None:
+            raise ValueError("tool_decision 'calibrated' needs a threshold: give --call-threshold, or use an "
+                             "adapter whose card records one (`lingxi eval decision`)")
+        return recorded
+    return recorded if won else None
