@@ -1,6 +1,8 @@
-"""`lingxi_tools`: Lingxi's own tool-use benchmark, on the test split of tools/scenarios.
+"""`lingxi_tools`: Lingxi's own tool-use benchmark, on the test split of tools/scenarios;
+`lingxi_tools_val`: the same on the validation split, where recipes, checkpoints and thresholds
+are chosen (test only reports).
 
-Training never sees these items: the split is by phrasing and by entity (tools/scenarios). Each
+Training never sees these items: the splits are by phrasing and by entity (tools/scenarios). Each
 item runs two turns, as the agent does: the model gets the request with all five tools offered
 (as the app offers them) and makes its calls; the calculator and Python then run for real, web
 search, the knowledge base and page fetches answer with the scenario's canned results, and the
@@ -20,13 +22,17 @@ from eval.base import Benchmark, Item, Prediction, Record, raw_output
 from model.engines.base import ChatEngine
 from model.types import ChatRequest
 from tools.scenarios import KINDS, NO_CALL_KINDS, Observer, Scenario, build_scenarios, score, tool_schemas
+from tools.scenarios.generate import Split
 
 PER_KIND = 16
 """Items asked for per kind; kinds whose held-out bank is smaller give fewer (96 items in all)."""
+VAL_PER_KIND = 40
+"""The validation split has banks of its own, large enough for 40 distinct items per kind."""
 
 
 class LingxiTools(Benchmark):
     name: ClassVar[str] = "lingxi_tools"
+    split: ClassVar[Split] = "test"
     default_max_tokens: ClassVar[int] = 256
 
     def __init__(self, data_dir=None, max_tokens: int | None = None, per_kind: int = PER_KIND, seed: int = 0):
@@ -39,8 +45,8 @@ class LingxiTools(Benchmark):
         return {**super().config(), "per_kind": self.per_kind, "seed": self.seed, "items": self._digest()}
 
     def load(self) -> list[Item]:
-        """The test scenarios, interleaved by kind so that any `--limit` is a balanced sample."""
-        scenarios = build_scenarios("test", self.per_kind, self.seed, observer=self.observer)
+        """The split's scenarios, interleaved by kind so that any `--limit` is a balanced sample."""
+        scenarios = build_scenarios(self.split, self.per_kind, self.seed, observer=self.observer)
         by_kind = [[s for s in scenarios if s.kind == kind] for kind in KINDS]
         ordered = [s for group in zip_longest(*by_kind) for s in group if s is not None]
         self._scenarios = {s.id: s for s in ordered}
@@ -108,6 +114,16 @@ class LingxiTools(Benchmark):
                              error_type=result.reason or None, error=_explain(result.reason, scenario))
         record.raw_output = raw
         return record
+
+
+class LingxiToolsVal(LingxiTools):
+    """`lingxi_tools` on the validation split (tools/scenarios/val_phrasings.py)."""
+
+    name: ClassVar[str] = "lingxi_tools_val"
+    split: ClassVar[Split] = "val"
+
+    def __init__(self, data_dir=None, max_tokens: int | None = None, per_kind: int = VAL_PER_KIND, seed: int = 0):
+        super().__init__(data_dir, max_tokens, per_kind, seed)
 
 
 def _explain(reason: str, scenario: Scenario) -> str:

@@ -17,6 +17,10 @@ logger = logging.getLogger(__name__)
 EngineName = Literal["auto", "llama.cpp", "transformers", "lmdeploy"]
 
 
+REPEAT_PENALTY = 1.0
+"""The default penalty on repeated tokens, chosen on the validation split (bench/sampling.py)."""
+
+
 class EngineConfig(BaseModel):
     """How to run a model. Every field is also a `lingxi serve` / `lingxi chat` option."""
 
@@ -32,14 +36,17 @@ class EngineConfig(BaseModel):
                                                         "(W4A16 written by `lingxi quantize --to awq`)")
     bnb: Literal["int8", "nf4", "fp4"] | None = Field(None, description="transformers engine: load the weights "
                                                       "with bitsandbytes in 8 bits or 4 bits (NF4 / FP4)")
-    constrained_calls: bool = Field(True, description="auto mode on llama.cpp: a call the model opens is decoded "
-                                                      "under the offered tools' grammar (it always parses)")
+    constrained_calls: bool = Field(True, description="auto mode on llama.cpp and transformers: a call the model "
+                                                      "opens is decoded under the offered tools' grammar (it always "
+                                                      "parses)")
     tool_decision: ToolDecision = Field("auto", description="whether an answer opens with a tool call: model (its "
                                         "own first tokens), calibrated (its probability of a call against a "
                                         "threshold chosen on validation), auto (calibrated where the adapter's "
                                         "card says it won on validation)")
     call_threshold: float | None = Field(None, ge=0, le=1, description="the calibrated decision's threshold "
                                          "(default: the adapter card's)")
+    repeat_penalty: float = Field(REPEAT_PENALTY, ge=1.0, le=2.0, description="penalty on tokens the reply "
+                                  "repeats (1: off; llama.cpp and transformers)")
 
 
 def choose_engine(source: ModelSource, requested: EngineName) -> EngineName:
@@ -87,6 +94,7 @@ def _llama_cpp(source: ModelSource, config: EngineConfig) -> TemplatedEngine:
     bos, eos = generator.special_tokens()
     template = ChatTemplate.from_source(generator.metadata.get("tokenizer.chat_template"), bos, eos)
     generator.stop = template.stop_strings
+    generator.repeat_penalty = config.repeat_penalty
     return TemplatedEngine(source.name, generator, template, constrained_calls=config.constrained_calls)
 
 
@@ -107,7 +115,8 @@ def _transformers(source: ModelSource, config: EngineConfig) -> TemplatedEngine:
     bos, eos = generator.special_tokens()
     template = ChatTemplate.from_source(generator.chat_template, bos, eos)
     generator.stop = template.stop_strings
-    return TemplatedEngine(source.name, generator, template)
+    generator.repeat_penalty = config.repeat_penalty
+    return TemplatedEngine(source.name, generator, template, constrained_calls=config.constrained_calls)
 
 
 def _lmdeploy(source: ModelSource, config: EngineConfig) -> TemplatedEngine:

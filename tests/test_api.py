@@ -90,6 +90,40 @@ def test_tool_call_streams_as_delta_tool_calls():
     assert events[-1]["choices"][0]["finish_reason"] == "tool_calls"
 
 
+class LoopCutEngine(ScriptedEngine):
+    """Ends its reply as the engine's repetition guard does (finish "repetition")."""
+
+    def _stream(self, request, reply, cancel):
+        for delta in super()._stream(request, reply, cancel):
+            if delta.finish_reason:
+                delta.finish_reason = "repetition"
+            yield delta
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_reply_cut_for_looping_is_length_with_stop_reason_repetition(stream):
+    response = chat(client_for(LoopCutEngine(["I can help you with your web search."])), stream=stream)
+    ends = [e["choices"][0] for e in sse_events(response) if e["choices"]] if stream else response.json()["choices"]
+    last = [choice for choice in ends if choice["finish_reason"]]
+    assert len(last) == 1 and last[0]["finish_reason"] == "length" and last[0]["stop_reason"] == "repetition"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_call_that_does_not_parse_never_reaches_the_content(stream):
+    broken = 'Let me check. <tool_call>\n{"name": "get_weather", "arguments": {"city": }\n</tool_call>'
+    response = chat(client_for(ScriptedEngine([broken])), tools=[WEATHER], stream=stream)
+    if stream:
+        choices = [e["choices"][0] for e in sse_events(response) if e["choices"]]
+        text = "".join(choice["delta"].get("content", "") for choice in choices)
+        finish = choices[-1]["finish_reason"]
+        assert not [c for choice in choices for c in choice["delta"].get("tool_calls", [])]
+    else:
+        choice = response.json()["choices"][0]
+        text, finish = choice["message"]["content"], choice["finish_reason"]
+        assert "tool_calls" not in choice["message"]
+    assert text.strip() == "Let me check." and finish == "stop"
+
+
 def test_tool_history_reaches_the_model():
     engine = ScriptedEngine(["It is sunny."])
     messages = [

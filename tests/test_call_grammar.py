@@ -40,6 +40,14 @@ NODE = {"type": "object", "$defs": {"n": {"type": "object", "properties": {"c": 
         "properties": {"a": {"$ref": "#/$defs/n"}}, "required": ["a"]}
 
 
+TREE = {"type": "object", "$defs": {"n": {"type": "object", "additionalProperties": False, "required": ["label"],
+                                        "properties": {"label": {"type": "string", "maxLength": 5},
+                                                       "kids": {"type": "array", "items": {"$ref": "#/$defs/n"},
+                                                                "maxItems": 2}}}},
+        "properties": {"root": {"$ref": "#/$defs/n"}}, "required": ["root"]}
+"""A tree whose nodes hold nodes through an array (once a grammar error: the cut left a non-schema)."""
+
+
 @pytest.mark.parametrize("parameters, good, bad", [
     (one({"enum": ["x", 2, None]}), [{"a": "x"}, {"a": 2}, {"a": None}], [{"a": "y"}, {"a": 3}]),
     (one({"const": {"k": [1, "二"]}}), [{"a": {"k": [1, "二"]}}], [{"a": {"k": [1]}}]),
@@ -59,6 +67,12 @@ NODE = {"type": "object", "$defs": {"n": {"type": "object", "properties": {"c": 
     (one({}), [{"a": {"k": [1, {"b": "x"}]}}, {"a": None}], [{"a": {"k": [1, {"b": [2]}]}}]),
     ({"type": "object", "properties": {"$ref": {"type": "integer"}}, "required": ["$ref"]}, [{"$ref": 1}],
      [{"$ref": "x"}, {}]),
+    (TREE, [{"root": {"label": "a"}}, {"root": {"label": "a", "kids": [{"label": "b", "kids": []}]}}],
+     [{"root": "tree"}, {"root": {"kids": []}}, {"root": {"label": "a", "kids": ["b"]}}]),
+    (one({"type": "integer", "minimum": 1900, "maximum": 2100}), [{"a": 1900}, {"a": 2026}, {"a": 2100}],
+     [{"a": 1}, {"a": 1899}, {"a": 2101}, {"a": 19000}]),
+    (one({"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 60, "multipleOf": 5}), [{"a": 5}, {"a": 55}],
+     [{"a": 0}, {"a": 60}, {"a": 7}]),
 ])
 def test_each_keyword_lets_valid_values_through_and_refuses_others(llm, parameters, good, bad):
     for arguments in good:

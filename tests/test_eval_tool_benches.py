@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from eval import get_benchmark
+from eval import BENCHMARK_GROUPS, benchmark_names, get_benchmark
 from eval.base import Prediction
 from eval.call_match import match_calls, normalize_value, python_type_schema
 from model.scripted import ScriptedEngine
@@ -150,3 +150,19 @@ def test_argument_f1_is_not_scored_when_the_gold_takes_no_arguments():
     assert match_calls([], gold).scores() == {"call_acc": 0.0, "api_f1": 0.0}
     assert match_calls([call("getToday")], gold).scores() == {"call_acc": 1.0, "api_f1": 1.0}
     assert match_calls([call("getToday", day="mon")], gold).error_type == "unexpected_argument"
+
+
+# ---- Lingxi's own scenarios: validation and test -------------------------------------------------
+def test_lingxi_tools_val_asks_the_validation_split_and_lingxi_tools_the_test_split():
+    val = get_benchmark("lingxi_tools_val")
+    items = val.load()
+    assert len(items) == 40 * 8 and all(item.id.startswith("val-") for item in items)
+    assert val.config()["per_kind"] == 40 and len({item.category for item in items[:8]}) == 8  # interleaved by kind
+    test = get_benchmark("lingxi_tools")
+    test_items = test.load()
+    assert test_items and all(item.id.startswith("test-") for item in test_items)
+    assert test.config()["per_kind"] == 16
+    assert not {item.data["request"] for item in items} & {item.data["request"] for item in test_items}
+    # asked for by name only: no report group runs the validation split
+    assert benchmark_names("lingxi_tools_val") == ["lingxi_tools_val"]
+    assert all("lingxi_tools_val" not in names for names in BENCHMARK_GROUPS.values())

@@ -324,7 +324,8 @@ def test_a_hostile_result_cannot_forge_a_call_or_end_the_turn(monkeypatch, hosti
     assert prompt.count("<tool_response>") == 1 and prompt.count("</tool_response>") == 1
     response = prompt[prompt.index("<tool_response>"):prompt.index("</tool_response>")]
     assert "<tool_call>" not in response and "print(666)" in response
-    assert DEFAULT_TOOL_FORMAT.parse(response, engine.history[1].tools) == (response.strip(), [])
+    body = response.removeprefix("<tool_response>").strip()  # our own stray tag is dropped from prose
+    assert DEFAULT_TOOL_FORMAT.parse(response, engine.history[1].tools) == (body, [])
     assert prompt.rstrip().endswith("<|im_start|>assistant")
 
 

@@ -1,4 +1,5 @@
-"""Tool-use scenarios: the held-out split, the checker, the builder and the `lingxi_tools` benchmark.
+"""Tool-use scenarios: the held-out and validation splits, the checker, the builder and the
+`lingxi_tools` benchmark.
 
 The benchmark runs on a scripted model (tests/fakes at the model boundary): gold behaviour scores
 100%, a model that never calls fails exactly the tool items, and each kind of mistake is caught.
@@ -6,6 +7,7 @@ The benchmark runs on a scripted model (tests/fakes at the model boundary): gold
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,8 @@ from model.types import ToolCall
 from tools.scenarios import KINDS, NO_CALL_KINDS, TOOL_NAMES, Observer, build_scenarios, score, tool_schemas
 from tools.scenarios import phrasings as P
 from tools.scenarios import train_phrasings as T
-from tools.scenarios.generate import in_split
+from tools.scenarios import val_phrasings as V
+from tools.scenarios.generate import bank_for, in_split
 from training.converters.tool_use import convert_gsm8k, convert_scenarios
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -36,6 +39,11 @@ def test_split(observer):
 @pytest.fixture(scope="module")
 def train_split(observer):
     return build_scenarios("train", 40, observer=observer)
+
+
+@pytest.fixture(scope="module")
+def val_split(observer):
+    return build_scenarios("val", 40, observer=observer)
 
 
 def call_text(calls: list[dict]) -> str:
@@ -72,6 +80,87 @@ def test_training_only_phrasings_share_no_wording_with_the_test_split(test_split
     assert train_requests & {request for lang in T.UNSERVED for request, _ in T.UNSERVED[lang]}
     test_requests = {s.request for s in test_split if s.kind in ("no_tool", "irrelevant")}
     assert test_requests <= {entry[0] for bank in (P.CHAT, P.UNSERVED) for lang in bank for entry in bank[lang]}
+
+
+REQUEST_BANKS = ("CALCULATOR", "PARALLEL", "PYTHON", "WEB_REQUESTS", "NOTE_REQUESTS", "PAGE_REQUESTS", "CHAT", "UNSERVED")
+
+
+def request_templates(module) -> set[str]:
+    """Every request wording of a phrasing module, slots left in braces."""
+    templates = set()
+    for name in REQUEST_BANKS:
+        for entries in getattr(module, name, {}).values():
+            templates |= {e if isinstance(e, str) else getattr(e, "request", None) or e[0] for e in entries}
+    return templates
+
+
+def any_of(templates: set[str]) -> re.Pattern:
+    """Matches, whole, any request made from one of `templates` (a slot: any text)."""
+    alternatives = ("(?:" + ".+".join(map(re.escape, re.split(r"\{[^{}]*\}", t))) + ")" for t in templates)
+    return re.compile("|".join(alternatives), re.DOTALL)
+
+
+def entities(module) -> set[str]:
+    """The module's web topics, note projects, page URLs and Python words, lower case."""
+    found = {fact.topic for facts in module.WEB_FACTS.values() for fact in facts}
+    found |= {note.project for notes in module.NOTES.values() for note in notes}
+    found |= {page.url for pages in module.PAGES.values() for page in pages}
+    return {entity.lower() for entity in found | set(module.PYTHON_WORDS)}
+
+
+def mentioned(entities: set[str], text: str) -> list[str]:
+    """The entities that occur in `text`: as whole words where they are ASCII ('ember' is not in 'November')."""
+    text = text.lower()
+    return sorted(e for e in entities
+                  if (re.search(rf"(?<![a-z0-9]){re.escape(e)}(?![a-z0-9])", text) if e.isascii() else e in text))
+
+
+def test_val_split_is_full_balanced_unique_fixed_and_offers_all_five_tools(val_split, observer):
+    for kind in KINDS:
+        languages = [s.language for s in val_split if s.kind == kind]
+        assert (languages.count("en"), languages.count("zh")) == (20, 20), kind
+    assert len({s.request for s in val_split}) == len(val_split) == 40 * len(KINDS)
+    assert all(s.id.startswith("val-") and s.split == "val" and len(s.tools) == 5 for s in val_split)
+    again = build_scenarios("val", 40, observer=observer)
+    assert [s.to_dict() for s in again] == [s.to_dict() for s in val_split]
+    # val reads its own banks in full; train and test keep their share of phrasings.py
+    assert bank_for("val", P.CHAT["en"], V.CHAT["en"], T.CHAT["en"]) == V.CHAT["en"]
+    assert bank_for("test", P.CHAT["en"], V.CHAT["en"], T.CHAT["en"]) == in_split(P.CHAT["en"], "test")
+    assert bank_for("train", P.CHAT["en"], V.CHAT["en"], T.CHAT["en"]) == in_split(P.CHAT["en"], "train") + T.CHAT["en"]
+
+
+def test_val_shares_no_wording_with_train_or_test(val_split, train_split, test_split):
+    val_templates, other_templates = request_templates(V), request_templates(P) | request_templates(T)
+    assert len(val_templates) > 200 and not val_templates & other_templates
+    from_val, from_others = any_of(val_templates), any_of(other_templates)
+    val_requests = [s.request for s in val_split]
+    other_requests = [s.request for s in train_split + test_split]
+    assert not set(val_requests) & set(other_requests)
+    # no request made from a val template could have been made from a train or test one, and back
+    assert all(from_val.fullmatch(request) for request in val_requests)
+    assert not [request for request in val_requests if from_others.fullmatch(request)]
+    assert not [request for request in other_requests if from_val.fullmatch(request)]
+
+
+def test_val_shares_no_entity_with_train_or_test(val_split, train_split, test_split):
+    val_entities, other_entities = entities(V), entities(P)
+    assert len(val_entities) >= 60 and not val_entities & other_entities
+    # neither in the other's banks nor anywhere in the other's items: requests, canned results, answers
+    val_text = Path(V.__file__).read_text(encoding="utf-8") + json.dumps([s.to_dict() for s in val_split], ensure_ascii=False)
+    other_text = "".join(Path(m.__file__).read_text(encoding="utf-8") for m in (P, T))
+    other_text += json.dumps([s.to_dict() for s in train_split + test_split], ensure_ascii=False)
+    assert not mentioned(val_entities, other_text)
+    assert not mentioned(other_entities, val_text)
+
+
+def test_val_gold_calls_run_and_score_correct(val_split, observer):
+    for scenario in val_split:
+        if scenario.kind in ("calculator", "parallel"):
+            assert all(value is not None for value in scenario.expect["values"]), scenario.id
+        if scenario.kind == "python":
+            assert scenario.observations[0].startswith("stdout:") and scenario.expect["output"], scenario.id
+        result = score(scenario, scenario.calls, scenario.answer, observer)
+        assert result.correct, (scenario.id, result)
 
 
 def test_test_split_is_fixed_balanced_and_offers_all_five_tools(test_split, observer):

@@ -57,14 +57,26 @@ class _Frame:
     def __init__(self, id_: str, created: int, model: str):
         self.id, self.created, self.model = id_, created, model
 
-    def chunk(self, delta: dict, finish_reason: str | None = None) -> dict:
+    def chunk(self, delta: dict, end: str | None = None) -> dict:
+        """A chunk; `end` is the engine's finish reason on the last one."""
         return {"id": self.id, "object": "chat.completion.chunk", "created": self.created,
                 "model": self.model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
+                "choices": [{"index": 0, "delta": delta, **(_choice_end(end) if end else {"finish_reason": None})}]}
 
 
 def _finish(reason: str | None) -> str:
-    return "stop" if reason in (None, "cancelled") else reason
+    """OpenAI's finish reasons: a reply cut because it looped is cut short, like one out of tokens."""
+    if reason in (None, "cancelled"):
+        return "stop"
+    return "length" if reason == "repetition" else reason
+
+
+def _choice_end(reason: str | None) -> dict:
+    """finish_reason, and (as vLLM does) a stop_reason saying why, where OpenAI's names hide it."""
+    end = {"finish_reason": _finish(reason)}
+    if reason == "repetition":
+        end["stop_reason"] = "repetition"
+    return end
 
 
 async def _complete(frame: _Frame, first: ChatDelta, deltas: AsyncIterator[ChatDelta]) -> JSONResponse:
@@ -85,7 +97,7 @@ async def _complete(frame: _Frame, first: ChatDelta, deltas: AsyncIterator[ChatD
         message["tool_calls"] = [call.to_openai() for call in calls]
     return JSONResponse({
         "id": frame.id, "object": "chat.completion", "created": frame.created, "model": frame.model,
-        "choices": [{"index": 0, "message": message, "finish_reason": _finish(finish), "logprobs": None}],
+        "choices": [{"index": 0, "message": message, **_choice_end(finish), "logprobs": None}],
         "usage": usage.to_openai(),
     })
 
@@ -130,7 +142,7 @@ async def _sse_events(frame: _Frame, first: ChatDelta, deltas: AsyncIterator[Cha
                 }]}))
                 call_index += 1
             if delta.finish_reason:
-                yield _event(frame.chunk({}, _finish(delta.finish_reason)))
+                yield _event(frame.chunk({}, delta.finish_reason))
                 if include_usage:
                     yield _event({**frame.chunk({}), "choices": [],
                                   "usage": (delta.usage or Usage()).to_openai()})

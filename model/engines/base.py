@@ -87,6 +87,15 @@ class TextChunk:
     n_tokens: int = 1
 
 
+FORCED_CALL_TRIES = 3
+"""Samples a forced call may take to fall inside its schema (greedy decoding takes one)."""
+
+
+def _reseeded(sampling: SamplingParams, attempt: int) -> SamplingParams:
+    """The same sampling with another seed (a fixed seed would draw the same call again)."""
+    return replace(sampling, seed=None if sampling.seed is None else sampling.seed + attempt)
+
+
 class TextGenerator(Protocol):
     """What a backend must do: count tokens and continue a prompt, optionally under a JSON schema."""
 
@@ -218,16 +227,26 @@ class TemplatedEngine(ChatEngine):
 
     def _stream_forced(self, request, prompt, prompt_tokens, schema, cancel) -> Iterator[ChatDelta]:
         """A forced call: the output is the call's JSON itself (after any prefilled part), read
-        whole at the end; what does not parse (a cut at max_tokens) comes back as text."""
+        whole at the end; what does not parse (a cut at max_tokens) comes back as text. Where the
+        grammar cannot hold the whole schema (number bounds, say), a sampled call that falls
+        outside it is sampled again, up to `FORCED_CALL_TRIES` times in all."""
         prefill = self._name_prefill(request)
-        raw: list[str] = [self.tool_format.call_prefix + prefill]
-        pieces = self._generate(prompt, prompt_tokens, request.sampling, schema, cancel, raw)
-        decoded = prefill + "".join(pieces)
-        call = read_forced_call(decoded)
-        if call is not None:
-            self._check_forced_arguments(request, call)
+        tokens = 0
+        for attempt in range(FORCED_CALL_TRIES):
+            raw: list[str] = [self.tool_format.call_prefix + prefill]
+            sampling = request.sampling if attempt == 0 else _reseeded(request.sampling, attempt)
+            pieces = self._generate(prompt, prompt_tokens, sampling, schema, cancel, raw)
+            decoded = prefill + "".join(pieces)
+            tokens += pieces.tokens
+            call = read_forced_call(decoded)
+            problem = self._forced_argument_problem(request, call) if call is not None else None
+            if problem is None or cancel.is_set() or request.sampling.temperature == 0:
+                break
+            logger.info("forced call to %s decoded outside its schema (%s); sampling it again", call.name, problem)
+        if problem is not None:
+            logger.warning("forced call to %s decoded outside its schema: %s", call.name, problem)
         last = ChatDelta(tool_calls=[call]) if call else ChatDelta(content=decoded.strip())
-        yield self._last(last, pieces.finish, call is not None, prompt_tokens, pieces.tokens, raw)
+        yield self._last(last, pieces.finish, call is not None, prompt_tokens, tokens, raw)
 
     def _generate(self, prompt, prompt_tokens, sampling, schema, cancel, raw, guard: bool = False) -> "_Pieces":
         """The pieces of one generation. ``guard``: free text, stopped when it starts to loop
@@ -274,11 +293,9 @@ class TemplatedEngine(ChatEngine):
         return schema
 
     @staticmethod
-    def _check_forced_arguments(request: ChatRequest, call) -> None:
+    def _forced_argument_problem(request: ChatRequest, call) -> str | None:
         tool = next((t for t in request.tools if t["function"]["name"] == call.name), None)
-        problem = argument_problems(tool, call.arguments) if tool else f"{call.name!r} was not offered"
-        if problem:
-            logger.warning("forced call to %s decoded outside its schema: %s", call.name, problem)
+        return argument_problems(tool, call.arguments) if tool else f"{call.name!r} was not offered"
 
     def _check_context(self, prompt_tokens: int, max_tokens: int | None) -> None:
         needed = prompt_tokens + (max_tokens or 1)

@@ -12,6 +12,9 @@ Before, the schema is put in a form the converter reads right (`for_converter`):
   become character classes; a pattern with lookarounds, back-references or repetition counts
   over `MAX_REPEAT` is dropped (a bounded string; the value is checked after decoding);
 - arrays hold at most ``minItems`` + `MAX_OPTIONAL_ITEMS` items;
+- an integer bounded on both sides to at most `MAX_INTEGER_ENUM` values becomes the enum of those
+  values (the converter ignores ``minimum`` and ``maximum``); other number bounds are checked after
+  decoding, and a sampled call outside them is sampled again (model/engines/base.py);
 - a property named "$ref" is renamed for the converter (it would read it as a reference) and
   named back in the grammar;
 - a recursive definition (a tree's node that holds nodes) is unrolled `MAX_RECURSION` levels
@@ -30,6 +33,7 @@ llama.cpp's own parser before it is ever used (model/engines/llamacpp.py).
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -45,6 +49,8 @@ MAX_REPEAT = 256
 """Largest repetition count a pattern may use in a grammar."""
 MAX_RECURSION = 4
 """Levels a recursive definition is unrolled to."""
+MAX_INTEGER_ENUM = 256
+"""Largest span of a bounded integer written out as the values it allows."""
 
 _ANNOTATIONS = {"description", "title", "default", "examples", "$comment", "deprecated", "readOnly", "writeOnly"}
 _ANY = {"type": "value"}  # read by the converter as its primitive "any JSON value" rule
@@ -87,6 +93,10 @@ def for_converter(schema: Any) -> Any:
             out.setdefault("maxLength", FORCED_STRING_MAX_LENGTH)
         else:
             out["pattern"] = pattern
+    if out.get("type") == "integer" and not {"enum", "const"} & out.keys():
+        values = _integer_range(out)
+        if values is not None:
+            out["enum"] = values
     if out.get("type") in ("object", None) and isinstance(out.get("required"), list):
         _add_required_properties(out)
     if out.get("type") == "array" or "items" in out:
@@ -94,6 +104,30 @@ def for_converter(schema: Any) -> Any:
         high = out.get("maxItems")
         out["maxItems"] = min(high, low + MAX_OPTIONAL_ITEMS) if isinstance(high, int) else low + MAX_OPTIONAL_ITEMS
     return out
+
+
+def _integer_range(schema: dict) -> list[int] | None:
+    """The integers a bounded integer schema allows, where they are at most `MAX_INTEGER_ENUM`
+    (the converter drops integer bounds; an enum of them keeps them), else None."""
+    def bound(key: str) -> int | float | None:
+        value = schema.get(key)
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    low = max((b for b in (bound("minimum"), _next_above(bound("exclusiveMinimum"))) if b is not None), default=None)
+    high = min((b for b in (bound("maximum"), _next_below(bound("exclusiveMaximum"))) if b is not None), default=None)
+    if low is None or high is None or high - low >= MAX_INTEGER_ENUM:
+        return None
+    step = bound("multipleOf")
+    values = [n for n in range(math.ceil(low), math.floor(high) + 1) if not step or (n / step).is_integer()]
+    return values or None
+
+
+def _next_above(value: int | float | None) -> int | None:
+    return None if value is None else math.floor(value) + 1
+
+
+def _next_below(value: int | float | None) -> int | None:
+    return None if value is None else math.ceil(value) - 1
 
 
 def unroll_recursion(schema: dict) -> dict:
@@ -132,13 +166,14 @@ def _refs(schema: Any) -> set[str]:
     return found
 
 
-_CUT = object()
+_CUT = {"$comment": "lingxi: recursion cut here"}
+"""Where an unrolled definition stops (a dict, so that `map_subschemas` visits it)."""
 
 
 def _retarget(schema: Any, cyclic: set[str], depth: int) -> Any:
     """A copy of ``schema`` whose references to cyclic definitions point at their copy for
-    ``depth``; past `MAX_RECURSION` an optional property holding one is left out, and any other
-    such place takes any value."""
+    ``depth``; past `MAX_RECURSION` an optional property holding one is left out, an array of
+    them is empty, and any other such place takes any value."""
     if not isinstance(schema, dict):
         return schema
     ref = schema.get("$ref")
@@ -151,6 +186,8 @@ def _retarget(schema: Any, cyclic: set[str], depth: int) -> Any:
         required = set(schema.get("required") or []) if isinstance(schema.get("required"), list) else set()
         out["properties"] = {name: child for name, child in out["properties"].items()
                              if child is not _CUT or name in required}
+    if out.get("items") is _CUT and not out.get("minItems"):
+        out["maxItems"] = 0  # an array of cut items holds none, which the schema allows
     return map_subschemas(out, lambda child: {} if child is _CUT else child)
 
 

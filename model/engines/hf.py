@@ -2,6 +2,7 @@
 adapter, on CPU or CUDA. The path a freshly trained adapter is served on before export."""
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 from collections.abc import Iterator
@@ -70,9 +71,8 @@ class HFTokenizerMixin:
 class TransformersGenerator(HFTokenizerMixin):
     """Not thread-safe on its own: callers serialise access (the server's queue)."""
 
-    supports_json_schema = False
-    """Plain transformers has no grammar-constrained decoding: a forced call gets its tool's
-    name written into the prompt, and its arguments are generated freely."""
+    supports_json_schema = True
+    """A JSON schema is decoded under llguidance's grammar of it (model/engines/hf_grammar.py)."""
 
     def __init__(self, model, tokenizer, n_ctx: int | None = None, stop: list[str] | None = None):
         self.model = model
@@ -80,7 +80,10 @@ class TransformersGenerator(HFTokenizerMixin):
         config_ctx = getattr(model.config, "max_position_embeddings", None) or 4096
         self.n_ctx = min(n_ctx or config_ctx, config_ctx)
         self.stop = list(stop or [])
+        self.repeat_penalty = 1.0
+        """transformers' repetition_penalty (1: off)."""
         self._lock = threading.Lock()
+        self._grammars = None  # model.engines.hf_grammar.SchemaGrammars, made on first use
 
     @classmethod
     def from_path(cls, path: str, gguf_file: str | None = None, adapter: str | None = None,
@@ -91,21 +94,40 @@ class TransformersGenerator(HFTokenizerMixin):
             raise EngineUnavailableError(f"transformers could not load {path!r}: {error}") from error
         return cls(model, tokenizer, n_ctx)
 
+    def prepare_schema(self, json_schema: dict[str, Any]):
+        """llguidance's grammar of ``json_schema`` for this tokenizer, built once (the most recent
+        64 are kept); raises GrammarError when llguidance cannot express the schema."""
+        from model.engines.hf_grammar import SchemaGrammars
+
+        if self._grammars is None:
+            self._grammars = SchemaGrammars(self.tokenizer)
+        return self._grammars.compile(json_schema)
+
     def generate(self, prompt: str, params: SamplingParams, json_schema: dict[str, Any] | None,
                  cancel: threading.Event) -> Iterator[TextChunk]:
         import torch
-        from transformers import StoppingCriteriaList, TextIteratorStreamer
+        from transformers import LogitsProcessorList, StoppingCriteriaList, TextIteratorStreamer
 
+        grammar = self.prepare_schema(json_schema) if json_schema else None
         inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.model.device)
+        prompt_length = inputs["input_ids"].shape[1]
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         stops = self.stop + list(params.stop)
-        stopper = _StopOn(cancel, self.tokenizer, inputs["input_ids"].shape[1], stops)
+        stopper = _StopOn(cancel, self.tokenizer, prompt_length, stops)
+        criteria, processors = [stopper], []
+        if grammar is not None:  # masks before temperature / top-p; ends as soon as the JSON is whole
+            constraint = grammar.constraint(prompt_length)
+            processors.append(constraint)
+            criteria.append(constraint.stopping_criterion())
         sampling = params.temperature > 0
         kwargs = dict(
             **inputs, streamer=streamer, max_new_tokens=params.max_tokens,
-            do_sample=sampling, stopping_criteria=StoppingCriteriaList([stopper]),
+            do_sample=sampling, stopping_criteria=StoppingCriteriaList(criteria),
+            logits_processor=LogitsProcessorList(processors),
             pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
         )
+        if self.repeat_penalty != 1.0:
+            kwargs.update(repetition_penalty=self.repeat_penalty)
         if sampling:
             kwargs.update(temperature=params.temperature, top_p=params.top_p)
         with self._lock:
@@ -136,18 +158,49 @@ class TransformersGenerator(HFTokenizerMixin):
     def next_token_logprobs(self, prompt: str, candidates: list[str]) -> dict[str, float]:
         import torch
 
-        ids = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.model.device)
-        with self._lock, torch.no_grad():
-            logits = self.model(**ids).logits[0, -1].float()
-        logprobs = torch.log_softmax(logits, dim=-1)
+        ids = self._ids(prompt)
+        logprobs = torch.log_softmax(self._last_logits(ids, 1)[0], dim=-1)
         result = {}
         for candidate in candidates:
             token_ids = self.tokenizer(candidate, add_special_tokens=False)["input_ids"]
             result[candidate] = float(logprobs[token_ids[0]]) if token_ids else float("-inf")
         return result
 
+    def continuation_logprob(self, prompt: str, continuation: str) -> float:
+        """log P(``continuation`` | ``prompt``) in one forward pass over both, each tokenized on its
+        own as generation would see them (the prompt, then the tokens written after it)."""
+        import torch
+
+        prompt_ids, extra = self._ids(prompt), self._ids(continuation)
+        if not extra:
+            return 0.0
+        logits = self._last_logits(prompt_ids + extra, len(extra) + 1)[:-1]  # each predicts the next
+        logprobs = torch.log_softmax(logits, dim=-1)
+        return float(logprobs.gather(1, torch.tensor(extra).unsqueeze(1)).sum())
+
+    def _ids(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def _last_logits(self, ids: list[int], keep: int):
+        """The float32 logits at the last ``keep`` positions of one forward pass over ``ids`` (only
+        those are computed where the model allows: over a 49k vocabulary the rest is most of the
+        memory)."""
+        import torch
+
+        input_ids = torch.tensor([ids], device=self.model.device)
+        options = {"logits_to_keep": keep} if _keeps_logits(self.model) else {}
+        with self._lock, torch.no_grad():
+            logits = self.model(input_ids=input_ids, **options).logits[0, -keep:]
+        return logits.float().cpu()
+
     def close(self) -> None:
         self.model = None
+
+
+def _keeps_logits(model) -> bool:
+    """Whether the model's forward takes `logits_to_keep` (a peft wrapper passes it through)."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return "logits_to_keep" in inspect.signature(base.forward).parameters
 
 
 def _run_generate(model, kwargs, errors: list[BaseException]) -> None:

@@ -43,6 +43,8 @@ class LlamaCppGenerator:
         )
         self.n_ctx = self.llm.n_ctx()
         self.stop = list(stop or [])
+        self.repeat_penalty = 1.0
+        """Penalty on recently written tokens (llama.cpp's repeat_penalty over its last 64; 1: off)."""
         self._lock = threading.Lock()
         self._grammars: dict[str, Any] = {}
 
@@ -78,6 +80,7 @@ class LlamaCppGenerator:
                     max_tokens=params.max_tokens,
                     temperature=params.temperature,
                     top_p=params.top_p,
+                    repeat_penalty=self.repeat_penalty,
                     stop=self.stop + list(params.stop),
                     seed=params.seed,
                     grammar=self.prepare_schema(json_schema) if json_schema else None,

@@ -2,12 +2,15 @@
 
     from tools.scenarios import build_scenarios, score, Observer
     train = build_scenarios("train", per_kind=100)      # what the training-data builder renders
+    val = build_scenarios("val", per_kind=40)           # where thresholds and recipes are chosen
     test = build_scenarios("test", per_kind=16)         # what eval's `lingxi_tools` asks
     score(test[0], calls=[...], answer="...", observer=Observer())
 
 Kinds: calculator, parallel (two calculator calls at once), python, web_search, knowledge_base,
 fetch_url, no_tool (chat that needs no tool) and irrelevant (a request no offered tool serves), in
-English and Chinese. The split is by phrasing and by entity (see `generate.is_test`).
+English and Chinese. The splits are by phrasing and by entity: test takes every fourth entry of
+`phrasings.py` (`generate.is_test`), train the rest plus `train_phrasings.py`, and val only
+`val_phrasings.py`, which shares no wording or entity with either.
 """
 from tools.scenarios.checks import Score, answer_correct, score
 from tools.scenarios.generate import (KINDS, NO_CALL_KINDS, TOOL_NAMES, Observer, Scenario, build_scenarios, is_test,

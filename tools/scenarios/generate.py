@@ -7,16 +7,17 @@ so the data a model learns from and the checker it is scored by cannot drift apa
   sandbox); web search, knowledge-base and page observations are canned, but rendered by the
   same functions those tools use (`format_results`, `format_passage`, `ExternalContent`);
 - the tools offered are the registry's own schemas;
-- the split is by phrasing and by entity (`is_test`): every fourth phrasing, topic, project and
-  page belongs to the test split only; training also draws on `train_phrasings.py`, which the
-  test split never reads.
+- the splits are by phrasing and by entity (`bank_for`): every fourth phrasing, topic, project and
+  page of `phrasings.py` belongs to the test split only (`is_test`), training gets the rest plus
+  `train_phrasings.py`; the validation split ("val", where recipes, checkpoints and thresholds
+  are chosen) reads only `val_phrasings.py`, which shares no wording and no entity with either.
 """
 from __future__ import annotations
 
 import json
 import random
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,9 +29,10 @@ from tools.python_sandbox import PythonTool, SandboxLimits
 from tools.registry import ToolRegistry
 from tools.scenarios import phrasings as P
 from tools.scenarios import train_phrasings as T
+from tools.scenarios import val_phrasings as V
 from tools.web_search import format_results
 
-Split = Literal["train", "test"]
+Split = Literal["train", "val", "test"]
 Language = Literal["en", "zh"]
 TOOL_NAMES = ("calculator", "python", "web_search", "knowledge_base", "fetch_url")
 KINDS = ("calculator", "parallel", "python", "web_search", "knowledge_base", "fetch_url", "no_tool", "irrelevant")
@@ -52,6 +54,14 @@ def in_split(bank: list, split: Split) -> list:
 def with_extra(bank: list, extra: list, split: Split) -> list:
     """A bank's entries in `split`, plus its training-only phrasings (train_phrasings.py) in training."""
     return in_split(bank, split) + (list(extra) if split == "train" else [])
+
+
+def bank_for(split: Split, shared: list, val: list, train_only: Sequence = ()) -> list:
+    """The entries of a bank that `split` draws on: validation its own bank (val_phrasings.py) in
+    full; train and test their share of phrasings.py (`in_split`), training plus `train_only`."""
+    if split == "val":
+        return list(val)
+    return with_extra(shared, list(train_only), split)
 
 
 @dataclass
@@ -160,7 +170,7 @@ def _numeric(text: str) -> float | None:
 
 
 def make_calculator(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
-    phrasing = rng.choice(in_split(P.CALCULATOR[lang], split))
+    phrasing = rng.choice(bank_for(split, P.CALCULATOR[lang], V.CALCULATOR[lang]))
     values = _draw(phrasing.slots, rng)
     if "sq" in values and rng.random() < 0.5:
         values["sq"] = rng.randint(2, 70) ** 2
@@ -172,7 +182,7 @@ def make_calculator(lang: Language, split: Split, rng: random.Random, observer: 
 
 
 def make_parallel(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
-    request, expressions, answer = rng.choice(in_split(P.PARALLEL[lang], split))
+    request, expressions, answer = rng.choice(bank_for(split, P.PARALLEL[lang], V.PARALLEL[lang]))
     values = _draw(P.PARALLEL_SLOTS, rng)
     filled = [_fill(expression, values) for expression in expressions]
     results = [_calc_value(observer, expression) for expression in filled]
@@ -183,8 +193,8 @@ def make_parallel(lang: Language, split: Split, rng: random.Random, observer: Ob
 
 
 def make_python(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
-    phrasing = rng.choice(in_split(P.PYTHON[lang], split))
-    words = in_split(P.PYTHON_WORDS, split)
+    phrasing = rng.choice(bank_for(split, P.PYTHON[lang], V.PYTHON[lang]))
+    words = bank_for(split, P.PYTHON_WORDS, V.PYTHON_WORDS)
     values = {"word": rng.choice(words), "n": rng.randint(5, 15), "prime": rng.choice([rng.randint(50, 999), 97, 101, 541, 997]),
               "nums": ", ".join(str(rng.randint(-50, 200)) for _ in range(rng.randint(4, 7))),
               "year": rng.randint(1990, 2030), "month": rng.randint(1, 12), "day": rng.randint(1, 28)}
@@ -204,8 +214,9 @@ def _stdout(report: str) -> str:
 
 
 def make_web(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
-    fact = rng.choice(in_split(P.WEB_FACTS[lang], split))
-    request = _fill(rng.choice(with_extra(P.WEB_REQUESTS[lang], T.WEB_REQUESTS[lang], split)), {"topic": fact.topic})
+    fact = rng.choice(bank_for(split, P.WEB_FACTS[lang], V.WEB_FACTS[lang]))
+    request = _fill(rng.choice(bank_for(split, P.WEB_REQUESTS[lang], V.WEB_REQUESTS[lang], T.WEB_REQUESTS[lang])),
+                    {"topic": fact.topic})
     query = fact.topic
     results = [{"title": title, "href": url, "body": body} for title, url, body in fact.results]
     canned = render_observation(ExternalContent(source=f"web search for {query!r}", text=format_results(results)),
@@ -217,12 +228,13 @@ def make_web(lang: Language, split: Split, rng: random.Random, observer: Observe
 
 
 def make_knowledge(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
-    note = rng.choice(in_split(P.NOTES[lang], split))
-    request = _fill(rng.choice(with_extra(P.NOTE_REQUESTS[lang], T.NOTE_REQUESTS[lang], split)),
+    note = rng.choice(bank_for(split, P.NOTES[lang], V.NOTES[lang]))
+    request = _fill(rng.choice(bank_for(split, P.NOTE_REQUESTS[lang], V.NOTE_REQUESTS[lang], T.NOTE_REQUESTS[lang])),
                     {"project": note.project, "attribute": note.attribute})
     query = f"{note.project} {note.attribute}"
     passages = [format_passage(1, note.document, "chunk 0", 0.71, note.passage)]
-    other = rng.choice([n for n in P.NOTES[lang] if n.project != note.project])
+    notes = V.NOTES[lang] if split == "val" else P.NOTES[lang]  # the distractor: any note of the split's module
+    other = rng.choice([n for n in notes if n.project != note.project])
     passages.append(format_passage(2, other.document, "chunk 0", 0.32, other.passage))
     canned = render_observation(ExternalContent(source=f"knowledge base search for {query!r}", text="\n\n".join(passages)),
                                 OBSERVATION_CHARS)[0]
@@ -233,8 +245,9 @@ def make_knowledge(lang: Language, split: Split, rng: random.Random, observer: O
 
 
 def make_fetch(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
-    page = rng.choice(in_split(P.PAGES[lang], split))
-    request = _fill(rng.choice(with_extra(P.PAGE_REQUESTS[lang], T.PAGE_REQUESTS[lang], split)), {"url": page.url})
+    page = rng.choice(bank_for(split, P.PAGES[lang], V.PAGES[lang]))
+    request = _fill(rng.choice(bank_for(split, P.PAGE_REQUESTS[lang], V.PAGE_REQUESTS[lang], T.PAGE_REQUESTS[lang])),
+                    {"url": page.url})
     canned = render_observation(ExternalContent(source=page.url, text=f"Title: {page.title}\n\n{page.text}"),
                                 OBSERVATION_CHARS)[0]
     return {"request": request, "calls": [{"name": "fetch_url", "arguments": {"url": page.url}}], "canned": canned,
@@ -242,13 +255,13 @@ def make_fetch(lang: Language, split: Split, rng: random.Random, observer: Obser
 
 
 def make_chat(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
-    request, answer = rng.choice(with_extra(P.CHAT[lang], T.CHAT[lang], split))
+    request, answer = rng.choice(bank_for(split, P.CHAT[lang], V.CHAT[lang], T.CHAT[lang]))
     return {"request": request, "answer": answer}
 
 
 def make_unserved(lang: Language, split: Split, rng: random.Random, observer: Observer,
                   tools: list[str] | None = None) -> dict[str, Any]:
-    request, action = rng.choice(with_extra(P.UNSERVED[lang], T.UNSERVED[lang], split))
+    request, action = rng.choice(bank_for(split, P.UNSERVED[lang], V.UNSERVED[lang], T.UNSERVED[lang]))
     names = ", ".join(tools or TOOL_NAMES)
     return {"request": request, "answer": _fill(P.UNSERVED_ANSWERS[lang], {"action": action, "tools": names})}
 
@@ -295,11 +308,12 @@ def build_scenarios(split: Split, per_kind: int, seed: int = 0, kinds: tuple[str
                     all_tools_share: float | None = None, observer: Observer | None = None,
                     unique: bool | None = None) -> list[Scenario]:
     """`per_kind` scenarios of each kind, alternating English and Chinese, in a fixed order for
-    (split, per_kind, seed). The test split always offers all five tools, as the app does, and
-    keeps no two items with the same request; training offers all five in half the cases."""
+    (split, per_kind, seed). The test and val splits always offer all five tools, as the app
+    does, and keep no two items with the same request; training offers all five in half the cases."""
     observer = observer or Observer()
-    share = all_tools_share if all_tools_share is not None else (1.0 if split == "test" else 0.5)
-    unique = split == "test" if unique is None else unique
+    evaluated = split != "train"
+    share = all_tools_share if all_tools_share is not None else (1.0 if evaluated else 0.5)
+    unique = evaluated if unique is None else unique
     scenarios: list[Scenario] = []
     for kind in kinds:
         rng = random.Random(f"{seed}-{split}-{kind}")
