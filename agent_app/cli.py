@@ -119,35 +119,49 @@ class EvalDecision(ModelOptions):
     split: Literal["val", "train"] = Field("val", description="scenario split to calibrate on (never test)")
     per_kind: int = Field(40, ge=1, description="scenarios per kind")
     out: str = Field(description="folder for decision.json, decision.jsonl and decision.png")
-    card: str | None = Field(None, description="an adapter folder whose card.json gets the threshold "
+    card: str | None = Field(None, description="an adapter folder whose card.json gets the thresholds "
                                                "(e.g. model/adapters/lingxi-tools-135m)")
+    scores: str | None = Field(None, description="choose again from an earlier run's decision.jsonl "
+                                                 "(no model is loaded)")
 
     def cli_cmd(self) -> None:
         import json
 
         from agent_app.progress import progress_bar
-        from eval.call_decision import (card_entry, choose_threshold, format_summary, plot_tradeoff,
+        from eval.call_decision import (card_entry, choose_thresholds, format_summary, plot_tradeoff, read_scores,
                                         score_scenarios, summarize, validation_scenarios, write_card_entry)
 
-        engine = _load_engine(self.model_copy(update={"tool_decision": "model", "call_threshold": None}))
-        scenarios = validation_scenarios(self.split, self.per_kind)
-        with progress_bar(f"call decision ({self.split})") as advance:
-            scored = score_scenarios(engine, scenarios, progress=lambda done, total: advance(done, total))
-        threshold = choose_threshold(scored)
-        summary = summarize(scored, threshold)
+        if self.scores:
+            from model.spec import resolve_model
+
+            scored, engine_name = read_scores(Path(self.scores)), resolve_model(self.model, self.adapter).name
+        else:
+            engine = _load_engine(self.model_copy(update={"tool_decision": "model", "call_threshold": None}))
+            scenarios = validation_scenarios(self.split, self.per_kind)
+            with progress_bar(f"call decision ({self.split})") as advance:
+                scored = score_scenarios(engine, scenarios, progress=lambda done, total: advance(done, total))
+            engine_name = engine.name
+        thresholds = choose_thresholds(scored)
+        summary = summarize(scored, thresholds)
         out = Path(self.out)
         out.mkdir(parents=True, exist_ok=True)
         with open(out / "decision.jsonl", "w", encoding="utf-8") as handle:
             for item in scored:
                 handle.write(json.dumps(item.__dict__, ensure_ascii=False) + "\n")
         (out / "decision.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-        plot = plot_tradeoff(scored, threshold, out / "decision.png")
+        plot = plot_tradeoff(scored, thresholds, out / "decision.png")
         print(format_summary(summary))
-        entry = card_entry(summary, self.split, engine.name)
+        entry = card_entry(summary, self.split, engine_name)
         print(f"calibrated {'wins' if entry['default'] else 'does not win'} on {self.split}; plot: {plot}")
         if self.card:
+            import shutil
+
+            from eval.card import write_decision_section
+
             write_card_entry(Path(self.card) / "card.json", entry)
-            print(f"recorded in {Path(self.card) / 'card.json'} (on by default: {entry['default']})")
+            shutil.copyfile(plot, Path(self.card) / "call_decision.png")
+            write_decision_section(Path(self.card) / "README.md", entry)
+            print(f"recorded in {Path(self.card) / 'card.json'} and its README (on by default: {entry['default']})")
 
 
 def _training_facts(run_dir: str) -> dict:

@@ -13,7 +13,9 @@ checked: one tool call and no text, the forced name, the required (top-level) ar
 the arguments valid against the tool's own schema (jsonschema Draft 2020-12, `$ref` resolved within
 the schema; `format` is an annotation there, so it is not asserted), and no chat markup inside any
 argument string or key. Prints the overall counts, tables by feature tag, language and
-tool_choice, the first failures with their raw text, tokens/s and the wall time.
+tool_choice, the first failures with their raw text, tokens/s and the wall time. Where the grammar
+cannot hold a bound (numbers), the engine samples a call outside its schema again (a few tries,
+model/engines/base.py): a call's tokens and seconds include those tries.
 
     .venv/bin/python bench/forced_calls.py [--calls 1000] [--json PATH]
     .venv/bin/python bench/forced_calls.py --calls 40 --limit-schemas 5      # smoke run
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import signal
 import sys
 import time
 from collections import Counter
@@ -485,7 +488,8 @@ def print_failures(records: list[dict], limit: int = 10, raw_limit: int = 300) -
 def report(records: list[dict], settings: dict, kinds: dict[str, str], wall: float) -> None:
     print(f"\nmodel: {settings['model']}, adapter {settings['adapter']}, n_threads {settings['n_threads']}, "
           f"temperature {settings['temperature']}, max_tokens {settings['max_tokens']}, "
-          f"{settings['schemas']} schemas, {len(records)} forced calls")
+          f"{settings['schemas']} schemas, {len(records)} forced calls"
+          + (f" (interrupted: {settings['planned_calls']} planned)" if len(records) < settings["planned_calls"] else ""))
     loose = {name: kind for name, kind in kinds.items() if kind != "full"}
     print(f"grammar: {len(kinds) - len(loose)}/{len(kinds)} schemas decode under their own grammar"
           + (f"; others: {loose}" if loose else ""))
@@ -549,6 +553,7 @@ def main() -> None:
     started = time.perf_counter()
     engine = load_engine(args.model, args.adapter, EngineConfig(n_ctx=args.n_ctx, n_threads=args.n_threads))
     kinds = grammar_kinds(engine, cases)
+    signal.signal(signal.SIGTERM, _interrupt)  # a stopped run still reports the calls it made
     records: list[dict] = []
     try:
         for index, (case, language, mode) in enumerate(plan(cases, args.calls)):
@@ -556,18 +561,24 @@ def main() -> None:
             records.append({"index": index, **record})
             if (index + 1) % args.log_every == 0 or index + 1 == args.calls:
                 _progress(index + 1, args.calls, records, started)
+    except KeyboardInterrupt:
+        print(f"interrupted after {len(records)} of {args.calls} calls", file=sys.stderr, flush=True)
     finally:
         engine.close()
+    if not records:
+        raise SystemExit("no call was made")
     settings = {"model": engine.name, "adapter": args.adapter, "n_threads": args.n_threads,
                 "temperature": args.temperature, "max_tokens": args.max_tokens, "seed": args.seed,
-                "schemas": len(cases), "calls": len(records)}
-    wall = time.perf_counter() - started
-    report(records, settings, kinds, wall)
+                "schemas": len(cases), "calls": len(records), "planned_calls": args.calls}
+    report(records, settings, kinds, time.perf_counter() - started)
     if args.json:
         args.json.write_text(json.dumps({"settings": settings, "grammar": kinds, "records": records},
                                         ensure_ascii=False, indent=1), encoding="utf-8")
         print(f"records: {args.json}")
 
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 if __name__ == "__main__":
     main()

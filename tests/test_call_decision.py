@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from eval.call_decision import (Scored, at_threshold, card_entry, choose_threshold, own_rates, plot_tradeoff,
-                                summarize, validation_scenarios, write_card_entry)
-from model.call_decision import card_threshold, resolve_threshold
+from eval.call_decision import (Scored, at_threshold, card_entry, choose_threshold, choose_thresholds, own_rates,
+                                plot_tradeoff, read_scores, summarize, validation_scenarios, write_card_entry)
+from model.call_decision import card_threshold, request_language, resolve_threshold
 from model.chat_template import ChatTemplate
 from model.engines.base import TemplatedEngine
 from model.types import ChatRequest
@@ -61,6 +61,22 @@ def test_without_a_threshold_the_model_decides_itself():
     assert result.content == "Hello." and generator.scored == [] and "<tools>" in generator.prompts[0]
 
 
+def test_each_language_is_judged_by_its_own_threshold():
+    thresholds = {"en": 0.5, "zh": 0.3}
+    english = ask(ScoringGenerator(0.4, free=["Hello."], calls=[CALL_JSON]), thresholds, "What is 17 * 23?")
+    chinese = ask(ScoringGenerator(0.4, free=["你好。"], calls=[CALL_JSON]), thresholds, "17 乘以 23 等于多少？")
+    assert not english.tool_calls and english.content == "Hello."
+    assert [c.name for c in chinese.tool_calls] == ["calculator"]
+
+
+def test_the_language_is_the_last_user_messages():
+    assert request_language([{"role": "user", "content": "帮我算一下"}]) == "zh"
+    assert request_language([{"role": "user", "content": "你好"}, {"role": "assistant", "content": "Hi"},
+                             {"role": "user", "content": "Thanks!"}]) == "en"
+    assert request_language([{"role": "user", "content": [{"type": "text", "text": "今天几号"}]}]) == "zh"
+    assert request_language([{"role": "system", "content": "中文"}]) == "en"
+
+
 def test_a_forced_call_is_never_scored():
     generator = ScoringGenerator(0.01, free=[], calls=[CALL_JSON])
     engine = TemplatedEngine("fake", generator, ChatTemplate(), call_threshold=0.5)
@@ -76,13 +92,13 @@ def write_card(folder, entry):
 
 
 def test_the_threshold_comes_from_the_option_or_the_adapter_card(tmp_path):
-    won = write_card(tmp_path / "won", {"threshold": 0.3, "default": True})
-    lost = write_card(tmp_path / "lost", {"threshold": 0.6, "default": False})
-    assert card_threshold(won) == (0.3, True)
-    assert resolve_threshold("auto", None, won) == 0.3
+    won = write_card(tmp_path / "won", {"thresholds": {"en": 0.3, "zh": 0.2}, "default": True})
+    lost = write_card(tmp_path / "lost", {"threshold": 0.6, "default": False})  # one for all (older cards)
+    assert card_threshold(won) == ({"en": 0.3, "zh": 0.2}, True)
+    assert resolve_threshold("auto", None, won) == {"en": 0.3, "zh": 0.2}
     assert resolve_threshold("auto", None, lost) is None  # not on by default where it did not win
-    assert resolve_threshold("calibrated", None, lost) == 0.6
-    assert resolve_threshold("calibrated", 0.1, lost) == 0.1
+    assert resolve_threshold("calibrated", None, lost) == {"en": 0.6, "zh": 0.6}
+    assert resolve_threshold("calibrated", 0.1, lost) == {"en": 0.1, "zh": 0.1}
     assert resolve_threshold("model", 0.1, won) is None
     assert resolve_threshold("auto", None, None) is None
     with pytest.raises(ValueError, match="needs a threshold"):
@@ -109,19 +125,47 @@ def test_overlapping_scores_trade_recall_for_abstention():
     assert own_rates(scored).abstention == 0.0 and own_rates(scored).recall == 1.0
 
 
+def test_thresholds_are_chosen_per_language_where_one_would_fail_a_language():
+    english = [item(True, p, language="en") for p in (0.9, 0.8)] + [item(False, p, language="en") for p in (0.5, 0.4)]
+    chinese = [item(True, p, language="zh") for p in (0.45, 0.35)] + [item(False, p, language="zh") for p in (0.1,)]
+    thresholds = choose_thresholds(english + chinese)
+    assert 0.5 < thresholds["en"] < 0.8 and 0.1 < thresholds["zh"] < 0.35
+    assert at_threshold(english + chinese, choose_threshold(english + chinese)).balanced < 1.0  # one threshold cannot
+    summary = summarize(english + chinese, thresholds)
+    assert all(summary[group]["calibrated"]["balanced"] == 1.0 for group in ("all", "en", "zh"))
+
+
 def test_the_card_records_whether_calibration_won_and_the_plot_is_drawn(tmp_path):
     scored = [item(True, 0.8, own=False, language="en"), item(True, 0.6, own=True, language="zh"),
               item(False, 0.1, own=True, language="en"), item(False, 0.2, own=False, language="zh")]
-    threshold = choose_threshold(scored)
-    summary = summarize(scored, threshold)
-    assert set(summary) == {"threshold", "all", "en", "zh"}
+    thresholds = choose_thresholds(scored)
+    summary = summarize(scored, thresholds)
+    assert set(summary) == {"thresholds", "all", "en", "zh"}
     assert summary["all"]["calibrated"]["balanced"] == 1.0 and summary["all"]["model"]["balanced"] == 0.5
     entry = card_entry(summary, "val", "fake")
     assert entry["default"] is True and entry["split"] == "val"
     write_card_entry(tmp_path / "card.json", entry)
-    assert json.loads((tmp_path / "card.json").read_text())["call_decision"]["threshold"] == pytest.approx(threshold)
-    plot = plot_tradeoff(scored, threshold, tmp_path / "decision.png")
+    recorded = json.loads((tmp_path / "card.json").read_text())["call_decision"]["thresholds"]
+    assert recorded == pytest.approx(thresholds)
+    plot = plot_tradeoff(scored, thresholds, tmp_path / "decision.png")
     assert plot.stat().st_size > 5000
+
+
+def test_calibration_that_loses_in_a_language_is_not_the_default():
+    scored = [item(True, p, own=False, language="en") for p in (0.8, 0.9)] + [
+        item(False, p, own=True, language="en") for p in (0.1, 0.2)] + [
+        item(True, 0.6, own=True, language="zh"), item(False, 0.7, own=False, language="zh")]
+    summary = summarize(scored, {"en": 0.5, "zh": 0.65})  # zh: worse than the model's own
+    assert summary["all"]["calibrated"]["balanced"] > summary["all"]["model"]["balanced"]
+    assert summary["zh"]["calibrated"]["balanced"] < summary["zh"]["model"]["balanced"]
+    assert card_entry(summary, "val", "fake")["default"] is False
+
+
+def test_scores_are_read_back_to_choose_again(tmp_path):
+    scored = [item(True, 0.8, own=True), item(False, 0.2, language="zh")]
+    path = tmp_path / "decision.jsonl"
+    path.write_text("".join(json.dumps(s.__dict__) + "\n" for s in scored))
+    assert read_scores(path) == scored
 
 
 def test_calibration_refuses_the_test_split():
@@ -144,3 +188,17 @@ def test_scoring_on_llama_cpp_reuses_the_prompt_and_changes_no_output(bundled_en
     generator.llm.reset()  # a cold cache gives the same score
     assert generator.continuation_logprob(prompt, "<tool_call>") == pytest.approx(math.log(probability), abs=0.1)
     assert bundled_engine.chat(greedy).content == before
+
+
+def test_the_card_readme_gets_one_decision_section(tmp_path):
+    from eval.card import write_decision_section
+
+    readme = tmp_path / "README.md"
+    readme.write_text("# Eval card: x\n\nintro\n\n## Training\n\n- steps: 3\n")
+    scored = [item(True, 0.8, language="en"), item(False, 0.1, own=True, language="zh")]
+    entry = card_entry(summarize(scored, choose_thresholds(scored)), "val", "fake")
+    write_decision_section(readme, entry)
+    write_decision_section(readme, entry)  # again: replaced, not repeated
+    text = readme.read_text()
+    assert text.count("## Call decision") == 1 and text.index("## Call decision") < text.index("## Training")
+    assert "**On by default: yes**" in text and "| all (2) | calibrated |" in text and "- steps: 3" in text

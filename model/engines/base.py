@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from model.call_decision import call_probability
+from model.call_decision import Thresholds, call_probability, request_language, threshold_for
 from model.call_schema import argument_problems, forced_call_schema, loose_call_schema, read_forced_call
 from model.chat_template import ChatTemplate
 from model.engines.auto_calls import stream_with_constrained_calls
@@ -128,13 +128,13 @@ class TemplatedEngine(ChatEngine):
 
     def __init__(self, name: str, generator: TextGenerator, template: ChatTemplate,
                  tool_format: ToolFormat = DEFAULT_TOOL_FORMAT, constrained_calls: bool = True,
-                 call_threshold: float | None = None):
+                 call_threshold: Thresholds | float | None = None):
         self.name = name
         self.constrained_calls = constrained_calls
         self.call_threshold = call_threshold
         """Calibrated call decision (model/call_decision.py): in auto mode, the answer opens
-        with a call when the model's probability of opening one is at least this; None: the
-        model's own first tokens decide."""
+        with a call when the model's probability of opening one is at least this (per language
+        of the request, or one number for all); None: the model's own first tokens decide."""
         self.generator = generator
         self.template = template
         self.tool_format = tool_format
@@ -200,13 +200,14 @@ class TemplatedEngine(ChatEngine):
         of opening one reaches it; otherwise the answer is written from the prompt without the
         tools (as with tool_choice "none"), so a model that does not need them is not steered by
         their descriptions."""
-        if self.call_threshold is None:
+        threshold = threshold_for(self.call_threshold, request_language(request.messages))
+        if threshold is None:
             return False, prompt
         probability = self.call_probability(request, prompt)
         if probability is None:
             return False, prompt
-        opens_call = probability >= self.call_threshold
-        logger.debug("call probability %.3f, threshold %.3f: %s", probability, self.call_threshold,
+        opens_call = probability >= threshold
+        logger.debug("call probability %.3f, threshold %.3f: %s", probability, threshold,
                      "call" if opens_call else "text")
         if opens_call:
             return True, prompt
