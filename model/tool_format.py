@@ -65,7 +65,10 @@ class ToolFormat:
 
     # ---- rendering -------------------------------------------------------------------------
     def tools_system_prompt(self, tools: list[ToolSchema]) -> str:
-        return TOOLS_SYSTEM_PROMPT.format(tools="\n".join(dumps(tool) for tool in tools))
+        """The system turn's tool block. Schemas may come from anyone (an API client, an MCP
+        server): markup in them is defused like a tool's result, so a description cannot end the
+        turn or open one."""
+        return TOOLS_SYSTEM_PROMPT.format(tools=defuse_markup("\n".join(dumps(tool) for tool in tools)))
 
     def render_call(self, call: ToolCall) -> str:
         return f"{CALL_OPEN}\n{dumps({'name': call.name, 'arguments': call.arguments})}\n{CALL_CLOSE}"
