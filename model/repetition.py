@@ -4,7 +4,8 @@ max_tokens.
 
 A loop is the end of the text being one unit written at least `repeats` times back to back. Short
 units need a longer run before they count, so a ruler line ("--------"), "哈哈哈" or a row of
-dots is not a loop; a sentence written three times in a row is. Only exact repeats count: list
+dots is not a loop; a sentence written three times in a row is, and so is one letter or Chinese
+character written `SAME_CHARACTER_RUN` times ("食食食…", which a small model can write to max_tokens). Only exact repeats count: list
 items that differ by a number, table rows that differ by a cell, are not loops.
 """
 from __future__ import annotations
@@ -15,6 +16,8 @@ MIN_UNIT = 4
 """Shortest repeating unit, in characters, that can make a loop."""
 MAX_UNIT = 240
 """Longest unit looked for (a long sentence, or two short ones)."""
+SAME_CHARACTER_RUN = 32
+"""Times one letter, digit or CJK character in a row that make a loop (no word or laugh is that long)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ def find_loop(text: str, rule: LoopRule = LoopRule()) -> int | None:
     covering at least rule.min_span characters, and the unit holds something besides whitespace
     and one repeated character."""
     length = len(text)
+    if length >= SAME_CHARACTER_RUN and text[-1].isalnum() and text.endswith(text[-1] * SAME_CHARACTER_RUN):
+        return len(text.rstrip(text[-1])) + 1
     for unit in range(MIN_UNIT, min(MAX_UNIT, length // rule.repeats) + 1):
         needed = max(rule.repeats, -(-rule.min_span // unit))
         if unit * needed > length:

@@ -27,12 +27,19 @@ def test_a_loop_is_found_mid_copy_and_in_chinese():
     assert find_loop(LOOP * 3 + LOOP[:9]) is not None
 
 
+def test_one_character_written_on_and_on_is_a_loop():
+    text = "春天的短诗：" + "食" * 40
+    assert text[:find_loop(text)] == "春天的短诗：食" and trim_loop(text) == "春天的短诗：食"
+    assert find_loop("哈" * 80) is not None and find_loop("a" * 31) is None and find_loop("a" * 32) == 1
+
+
 def test_text_that_only_looks_repetitive_is_not_a_loop():
     numbered = "".join(f"{n}. Add {n} cups of water.\n" for n in range(1, 12))
     table = "| a | b |\n" + "|---" * 40 + "|\n"
     assert find_loop(numbered) is None
     assert find_loop("Title\n" + "-" * 200) is None and find_loop(table) is None
-    assert find_loop("哈" * 80) is None and find_loop("Well......" + "." * 100) is None
+    assert find_loop("哈" * 12) is None and find_loop("Well......" + "." * 100) is None
+    assert find_loop("Zzz" + "z" * 20) is None
     assert find_loop(LOOP * 2) is None  # twice is not yet a loop
     assert find_loop("abc abc abc ") is None  # short units need a longer run
     assert trim_loop("No loop here.") == "No loop here."

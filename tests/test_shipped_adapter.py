@@ -18,9 +18,11 @@ pytestmark = [pytest.mark.model,
 
 
 def _engine(adapter: str):
+    """The model deciding itself whether to call (what the adapter learnt; the calibrated decision
+    on top of it is tests/test_call_decision.py's)."""
     from model.loader import EngineConfig, load_engine
 
-    return load_engine("bundled", adapter, EngineConfig(n_threads=1, n_ctx=2048))
+    return load_engine("bundled", adapter, EngineConfig(n_threads=1, n_ctx=2048, tool_decision="model"))
 
 
 def _ask(engine, scenario):
