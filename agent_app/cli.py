@@ -123,6 +123,9 @@ class EvalDecision(ModelOptions):
                                                "(e.g. model/adapters/lingxi-tools-135m)")
     scores: str | None = Field(None, description="choose again from an earlier run's decision.jsonl "
                                                  "(no model is loaded)")
+    end_to_end: str | None = Field(None, description="MODEL_RUN.json,CALIBRATED_RUN.json: two `lingxi eval "
+                                                     "--bench lingxi_tools_val` runs (--tool-decision model, "
+                                                     "and calibrated); the default then also needs to win there")
 
     def cli_cmd(self) -> None:
         import json
@@ -151,7 +154,17 @@ class EvalDecision(ModelOptions):
         (out / "decision.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
         plot = plot_tradeoff(scored, thresholds, out / "decision.png")
         print(format_summary(summary))
-        entry = card_entry(summary, self.split, engine_name)
+        comparison = None
+        if self.end_to_end:
+            from eval.call_decision import end_to_end
+
+            model_run, calibrated_run = self.end_to_end.split(",")
+            comparison = end_to_end(Path(model_run), Path(calibrated_run))
+            accuracy = comparison["accuracy"]
+            print("end to end on " + comparison["bench"] + ": " + ", ".join(
+                f"{group} {figures['model']:.1%} -> {figures['calibrated']:.1%}" for group, figures in accuracy.items())
+                  + f" (sign test p = {comparison['paired']['p_value']:.3g})")
+        entry = card_entry(summary, self.split, engine_name, comparison)
         print(f"calibrated {'wins' if entry['default'] else 'does not win'} on {self.split}; plot: {plot}")
         if self.card:
             import shutil

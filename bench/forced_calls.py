@@ -19,6 +19,7 @@ model/engines/base.py): a call's tokens and seconds include those tries.
 
     .venv/bin/python bench/forced_calls.py [--calls 1000] [--json PATH]
     .venv/bin/python bench/forced_calls.py --calls 40 --limit-schemas 5      # smoke run
+    python bench/forced_calls.py --engine lmdeploy --model HF_FOLDER --adapter none   # on a GPU
 """
 from __future__ import annotations
 
@@ -534,6 +535,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="the first call's seed; call i uses seed + i")
     parser.add_argument("--model", default="bundled", help="model spec (see `lingxi serve --help`)")
     parser.add_argument("--adapter", default="default", help="default (the shipped fine-tune), none, or a path")
+    parser.add_argument("--engine", default="auto", help="auto, llama.cpp, transformers or lmdeploy")
     parser.add_argument("--n-threads", type=int, default=1)
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--limit-schemas", type=int, help="only the first N schemas (a quick run)")
@@ -551,7 +553,8 @@ def main() -> None:
     if not cases:
         raise SystemExit("no schema selected")
     started = time.perf_counter()
-    engine = load_engine(args.model, args.adapter, EngineConfig(n_ctx=args.n_ctx, n_threads=args.n_threads))
+    engine = load_engine(args.model, args.adapter, EngineConfig(engine=args.engine, n_ctx=args.n_ctx,
+                                                                     n_threads=args.n_threads))
     kinds = grammar_kinds(engine, cases)
     signal.signal(signal.SIGTERM, _interrupt)  # a stopped run still reports the calls it made
     records: list[dict] = []
@@ -567,7 +570,7 @@ def main() -> None:
         engine.close()
     if not records:
         raise SystemExit("no call was made")
-    settings = {"model": engine.name, "adapter": args.adapter, "n_threads": args.n_threads,
+    settings = {"model": engine.name, "adapter": args.adapter, "engine": args.engine, "n_threads": args.n_threads,
                 "temperature": args.temperature, "max_tokens": args.max_tokens, "seed": args.seed,
                 "schemas": len(cases), "calls": len(records), "planned_calls": args.calls}
     report(records, settings, kinds, time.perf_counter() - started)

@@ -7,9 +7,13 @@ on the score is the one with the best balanced accuracy (the mean of call recall
 that need a tool and abstention on those that need none), chosen per language (the scores of
 English and Chinese requests are not spread alike); ties go to the middle of the tied range. The
 calibrated decision becomes the default only where its balanced accuracy beats the model's own
-on the same items, overall and in each language.
+on the same items, overall and in each language, and, where end-to-end runs of the validation
+benchmark are given (`lingxi eval --bench lingxi_tools_val`, once with `--tool-decision model` and
+once calibrated), where its task accuracy there does too (`end_to_end`): the decision is a means,
+answering right is the end.
 
     lingxi eval decision --adapter default --out runs/decision [--card model/adapters/lingxi-tools-135m]
+        [--end-to-end RUNS/lingxi_tools_val__model.json,RUNS/lingxi_tools_val__calibrated.json]
 """
 from __future__ import annotations
 
@@ -159,16 +163,51 @@ def _groups(summary: dict[str, Any]) -> list[str]:
     return [key for key in summary if key != "thresholds"]
 
 
-def card_entry(summary: dict[str, Any], split: str, engine_name: str) -> dict[str, Any]:
+def card_entry(summary: dict[str, Any], split: str, engine_name: str,
+               end_to_end: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the adapter's card records: the thresholds, where they were chosen, and whether they
     are on by default (they beat the model's own decision on validation overall and in no
-    language did worse)."""
+    language did worse; with end-to-end runs, the same holds for task accuracy)."""
     groups = _groups(summary)
     wins = summary["all"]["calibrated"]["balanced"] > summary["all"]["model"]["balanced"] and all(
         summary[group]["calibrated"]["balanced"] >= summary[group]["model"]["balanced"] for group in groups)
-    return {"thresholds": {language: round(value, 6) for language, value in summary["thresholds"].items()},
-            "split": split, "items": summary["all"]["items"], "model": engine_name,
-            "validation": {group: summary[group] for group in groups}, "default": wins}
+    entry = {"thresholds": {language: round(value, 6) for language, value in summary["thresholds"].items()},
+             "split": split, "items": summary["all"]["items"], "model": engine_name,
+             "validation": {group: summary[group] for group in groups}}
+    if end_to_end is not None:
+        accuracy = end_to_end["accuracy"]
+        wins = wins and accuracy["all"]["calibrated"] > accuracy["all"]["model"] and all(
+            figures["calibrated"] >= figures["model"] for figures in accuracy.values())
+        entry["end_to_end"] = end_to_end
+    return {**entry, "default": wins}
+
+
+def end_to_end(model_run: Path, calibrated_run: Path) -> dict[str, Any]:
+    """Task accuracy of two runs of the same validation benchmark, the model deciding and the
+    calibrated decision, by language, with the paired sign test of the items they disagree on."""
+    from eval.card import paired
+    from eval.runner import load_run
+
+    runs = {"model": load_run(model_run), "calibrated": load_run(calibrated_run)}
+    if runs["model"].bench != runs["calibrated"].bench:
+        raise ValueError(f"the two runs are of different benchmarks: {runs['model'].bench}, {runs['calibrated'].bench}")
+    if not runs["model"].bench.endswith("_val"):
+        raise ValueError(f"{runs['model'].bench} is not a validation benchmark: the default is chosen on validation")
+
+    def accuracy(records) -> float:
+        return sum(record.correct for record in records) / len(records) if records else 0.0
+
+    groups: dict[str, dict[str, float]] = {}
+    for group in ("all", "en", "zh"):
+        groups[group] = {who: accuracy([record for record in run.records
+                                        if group == "all" or _record_language(record.id) == group])
+                         for who, run in runs.items()}
+    return {"bench": runs["model"].bench, "items": len(runs["calibrated"].records), "accuracy": groups,
+            "paired": paired(runs["model"], runs["calibrated"])}
+
+
+def _record_language(item_id: str) -> str:
+    return "zh" if "-zh-" in item_id else "en"
 
 
 def write_card_entry(card_path: Path, entry: dict[str, Any]) -> None:

@@ -96,6 +96,15 @@ def decision_markdown(entry: dict[str, Any]) -> list[str]:
             rates = figures[who]
             lines.append(f"| {group} ({figures['items']}) | {who} | {_pct(rates['recall'])} | "
                          f"{_pct(rates['abstention'])} | {_pct(rates['balanced'])} |")
+    if "end_to_end" in entry:
+        comparison = entry["end_to_end"]
+        pair = comparison["paired"]
+        lines += ["", f"Task accuracy end to end on `{comparison['bench']}` ({comparison['items']} items; both settings, "
+                      f"the same items): right only when calibrated {pair['tuned_only']}, only when the model decides "
+                      f"{pair['base_only']}, sign test p = {pair['p_value']:.3g}.", "",
+                  "| requests | model decides | calibrated |", "|---|---|---|"]
+        lines += [f"| {group} | {_pct(figures['model'])} | {_pct(figures['calibrated'])} |"
+                  for group, figures in comparison["accuracy"].items()]
     return lines + ["", "![call recall against abstention](call_decision.png)"]
 
 

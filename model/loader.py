@@ -46,7 +46,7 @@ class EngineConfig(BaseModel):
     call_threshold: float | None = Field(None, ge=0, le=1, description="the calibrated decision's threshold "
                                          "for every language (default: the adapter card's, per language)")
     repeat_penalty: float = Field(REPEAT_PENALTY, ge=1.0, le=2.0, description="penalty on tokens the reply "
-                                  "repeats (1: off; llama.cpp and transformers)")
+                                  "repeats (1: off)")
 
 
 def choose_engine(source: ModelSource, requested: EngineName) -> EngineName:
@@ -132,4 +132,7 @@ def _lmdeploy(source: ModelSource, config: EngineConfig) -> TemplatedEngine:
     bos, eos = generator.special_tokens()
     template = ChatTemplate.from_source(generator.chat_template, bos, eos)
     generator.stop = template.stop_strings
-    return TemplatedEngine(source.name, generator, template)
+    generator.repeat_penalty = config.repeat_penalty
+    # Forced calls decode under LMDeploy's guided decoding; auto-mode calls are parsed from free text
+    # until the two-phase path passes a GPU check (model/engines/lmdeploy_backend.py).
+    return TemplatedEngine(source.name, generator, template, constrained_calls=False)

@@ -202,3 +202,42 @@ def test_the_card_readme_gets_one_decision_section(tmp_path):
     text = readme.read_text()
     assert text.count("## Call decision") == 1 and text.index("## Call decision") < text.index("## Training")
     assert "**On by default: yes**" in text and "| all (2) | calibrated |" in text and "- steps: 3" in text
+
+
+def _run(tmp_path, name: str, bench: str, correct: dict[str, bool]):
+    from eval.base import Record
+    from eval.runner import RunResult
+
+    records = [Record(id=item_id, category="calculator", correct=ok) for item_id, ok in correct.items()]
+    return RunResult(model=name, bench=bench, config={}, records=records).save(tmp_path / f"{name}.json")
+
+
+def test_the_default_also_needs_to_win_end_to_end_on_validation(tmp_path):
+    from eval.call_decision import end_to_end
+
+    scored = [item(True, 0.8, own=False, language="en"), item(True, 0.6, own=True, language="zh"),
+              item(False, 0.1, own=True, language="en"), item(False, 0.2, own=False, language="zh")]
+    summary = summarize(scored, choose_thresholds(scored))
+    ids = ["val-calculator-en-0", "val-calculator-en-1", "val-calculator-zh-0", "val-calculator-zh-1"]
+    model = _run(tmp_path, "model", "lingxi_tools_val", dict(zip(ids, [False, False, True, False])))
+    better = _run(tmp_path, "better", "lingxi_tools_val", dict(zip(ids, [True, False, True, True])))
+    worse_in_zh = _run(tmp_path, "worse", "lingxi_tools_val", dict(zip(ids, [True, True, False, False])))
+
+    won = end_to_end(model, better)
+    assert won["accuracy"]["en"] == {"model": 0.0, "calibrated": 0.5}
+    assert won["accuracy"]["zh"] == {"model": 0.5, "calibrated": 1.0}
+    assert won["paired"]["tuned_only"] == 2 and won["paired"]["base_only"] == 0
+    assert card_entry(summary, "val", "fake", won)["default"] is True
+    lost = end_to_end(model, worse_in_zh)  # better overall, worse in Chinese
+    assert lost["accuracy"]["all"]["calibrated"] > lost["accuracy"]["all"]["model"]
+    assert card_entry(summary, "val", "fake", lost)["default"] is False
+
+
+def test_end_to_end_runs_must_be_validation_runs_of_one_benchmark(tmp_path):
+    from eval.call_decision import end_to_end
+
+    ids = {"val-calculator-en-0": True}
+    with pytest.raises(ValueError, match="not a validation benchmark"):
+        end_to_end(_run(tmp_path, "a", "lingxi_tools", ids), _run(tmp_path, "b", "lingxi_tools", ids))
+    with pytest.raises(ValueError, match="different benchmarks"):
+        end_to_end(_run(tmp_path, "c", "lingxi_tools_val", ids), _run(tmp_path, "d", "bfcl_val", ids))

@@ -73,6 +73,12 @@ TREE = {"type": "object", "$defs": {"n": {"type": "object", "additionalPropertie
      [{"a": 1}, {"a": 1899}, {"a": 2101}, {"a": 19000}]),
     (one({"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 60, "multipleOf": 5}), [{"a": 5}, {"a": 55}],
      [{"a": 0}, {"a": 60}, {"a": 7}]),
+    (one({"type": "number", "minimum": -90, "maximum": 90}), [{"a": -33.87}, {"a": 90}, {"a": -90}, {"a": 0}, {"a": 12.5}],
+     [{"a": 90.5}, {"a": -90.01}, {"a": 151.21}, {"a": 1e3}]),
+    (one({"type": "number", "exclusiveMinimum": 0, "maximum": 100}), [{"a": 0.5}, {"a": 99.99}, {"a": 100}],
+     [{"a": 0}, {"a": -1}, {"a": 100.5}, {"a": 0.0}]),
+    (one({"type": "number", "minimum": 0}), [{"a": 0}, {"a": 123456.75}], [{"a": -0.5}, {"a": -3}]),
+    (one({"type": "integer", "minimum": 1, "maximum": 1000}), [{"a": 1}, {"a": 1000}], [{"a": 0}, {"a": 1001}, {"a": 2.5}]),
 ])
 def test_each_keyword_lets_valid_values_through_and_refuses_others(llm, parameters, good, bad):
     for arguments in good:

@@ -1,5 +1,6 @@
-"""A forced call whose sample falls outside its schema (bounds a grammar cannot hold) is sampled
-again, a bounded number of times; greedy decoding, which would draw the same call, is not."""
+"""A forced call whose sample falls outside its schema (bounds a grammar cannot hold) or is cut at
+max_tokens is sampled again, a bounded number of times; greedy decoding, which would draw the same
+call, is not."""
 from __future__ import annotations
 
 from model.chat_template import ChatTemplate
@@ -41,3 +42,17 @@ def test_greedy_decoding_takes_one_try():
     generator = PhasedGenerator([], [alarm(75), alarm(30)])
     assert [call.arguments for call in forced(generator, 0.0).tool_calls] == [{"minute": 75}]
     assert len(generator.prompts) == 1
+
+
+def test_a_sampled_call_cut_at_max_tokens_is_sampled_again():
+    long_call = alarm("30" + "0" * 80)  # longer than the request's 64 tokens
+    generator = PhasedGenerator([], [long_call, alarm(30)])
+    result = forced(generator, 1.0)
+    assert [call.arguments for call in result.tool_calls] == [{"minute": 30}]
+    assert result.finish_reason == "tool_calls" and len(generator.prompts) == 2
+
+
+def test_a_greedy_call_cut_at_max_tokens_comes_back_as_text_with_finish_length():
+    generator = PhasedGenerator([], [alarm("30" + "0" * 80), alarm(30)])
+    result = forced(generator, 0.0)
+    assert result.tool_calls == [] and result.finish_reason == "length" and len(generator.prompts) == 1

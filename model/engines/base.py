@@ -228,9 +228,11 @@ class TemplatedEngine(ChatEngine):
 
     def _stream_forced(self, request, prompt, prompt_tokens, schema, cancel) -> Iterator[ChatDelta]:
         """A forced call: the output is the call's JSON itself (after any prefilled part), read
-        whole at the end; what does not parse (a cut at max_tokens) comes back as text. Where the
-        grammar cannot hold the whole schema (number bounds, say), a sampled call that falls
-        outside it is sampled again, up to `FORCED_CALL_TRIES` times in all."""
+        whole at the end; what does not parse (a cut at max_tokens) comes back as text. A sampled
+        call is sampled again, up to `FORCED_CALL_TRIES` times in all, where it falls outside a
+        schema the grammar cannot hold whole (number bounds, say) or was cut at max_tokens (a
+        grammar bounds strings in characters, not tokens: a long Chinese string can outrun a small
+        max_tokens)."""
         prefill = self._name_prefill(request)
         tokens = 0
         for attempt in range(FORCED_CALL_TRIES):
@@ -240,12 +242,16 @@ class TemplatedEngine(ChatEngine):
             decoded = prefill + "".join(pieces)
             tokens += pieces.tokens
             call = read_forced_call(decoded)
-            problem = self._forced_argument_problem(request, call) if call is not None else None
+            if call is not None:
+                problem = self._forced_argument_problem(request, call)
+                problem = problem and f"forced call to {call.name} decoded outside its schema: {problem}"
+            else:
+                problem = "forced call cut at max_tokens" if pieces.finish == "length" else None
             if problem is None or cancel.is_set() or request.sampling.temperature == 0:
                 break
-            logger.info("forced call to %s decoded outside its schema (%s); sampling it again", call.name, problem)
+            logger.info("%s; sampling it again", problem)
         if problem is not None:
-            logger.warning("forced call to %s decoded outside its schema: %s", call.name, problem)
+            logger.warning("%s", problem)
         last = ChatDelta(tool_calls=[call]) if call else ChatDelta(content=decoded.strip())
         yield self._last(last, pieces.finish, call is not None, prompt_tokens, tokens, raw)
 

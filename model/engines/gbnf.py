@@ -13,8 +13,12 @@ Before, the schema is put in a form the converter reads right (`for_converter`):
   over `MAX_REPEAT` is dropped (a bounded string; the value is checked after decoding);
 - arrays hold at most ``minItems`` + `MAX_OPTIONAL_ITEMS` items;
 - an integer bounded on both sides to at most `MAX_INTEGER_ENUM` values becomes the enum of those
-  values (the converter ignores ``minimum`` and ``maximum``); other number bounds are checked after
-  decoding, and a sampled call outside them is sampled again (model/engines/base.py);
+  values (the converter ignores ``minimum`` and ``maximum``); a number bounded on both sides, or
+  only below by 0, is decoded under a rule of its own (`bounded_number_rule`: the integer parts it
+  allows written out, at most `MAX_NUMBER_PARTS`, a fraction of at most `MAX_FRACTION_DIGITS`
+  digits, no exponent; a subset where an exclusive or fractional bound makes the edge fiddly);
+  other bounds are checked after decoding, and a sampled call outside them is sampled again
+  (model/engines/base.py);
 - a property named "$ref" is renamed for the converter (it would read it as a reference) and
   named back in the grammar;
 - a recursive definition (a tree's node that holds nodes) is unrolled `MAX_RECURSION` levels
@@ -51,6 +55,12 @@ MAX_RECURSION = 4
 """Levels a recursive definition is unrolled to."""
 MAX_INTEGER_ENUM = 256
 """Largest span of a bounded integer written out as the values it allows."""
+MAX_NUMBER_PARTS = 1024
+"""Most integer parts a bounded number's rule writes out (beyond, its bounds are checked after)."""
+MAX_FRACTION_DIGITS = 6
+"""Digits after the point in a bounded number."""
+_NUMBER_SENTINEL = "lingxi-bounded-number"
+_NUMBER_LITERAL = re.compile(r'"\\"' + _NUMBER_SENTINEL + r' ([^"\\]*)\\""')
 
 _ANNOTATIONS = {"description", "title", "default", "examples", "$comment", "deprecated", "readOnly", "writeOnly"}
 _ANY = {"type": "value"}  # read by the converter as its primitive "any JSON value" rule
@@ -71,6 +81,7 @@ def schema_to_gbnf(schema: dict[str, Any]) -> str:
     except (AssertionError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as error:
         raise GrammarError(f"{type(error).__name__}: {error}") from error
     text = text.replace(f'"\\"{_REF_PROPERTY}\\""', '"\\"$ref\\""')
+    text = _NUMBER_LITERAL.sub(lambda match: "(" + _number_rule_of(match.group(1)) + ")", text)
     return _format(_bounded_rules(_parse_rules(text)))
 
 
@@ -97,6 +108,10 @@ def for_converter(schema: Any) -> Any:
         values = _integer_range(out)
         if values is not None:
             out["enum"] = values
+    if out.get("type") in ("number", "integer") and not {"enum", "const", "multipleOf"} & out.keys():
+        sentinel = _number_sentinel(out)
+        if sentinel is not None:  # replaced by its rule once the converter has run (schema_to_gbnf)
+            return {"const": sentinel}
     if out.get("type") in ("object", None) and isinstance(out.get("required"), list):
         _add_required_properties(out)
     if out.get("type") == "array" or "items" in out:
@@ -120,6 +135,79 @@ def _integer_range(schema: dict) -> list[int] | None:
     step = bound("multipleOf")
     values = [n for n in range(math.ceil(low), math.floor(high) + 1) if not step or (n / step).is_integer()]
     return values or None
+
+
+def _number_sentinel(schema: dict) -> str | None:
+    """A constant standing for ``schema``'s bounded-number rule in the converter's output, or None
+    where `bounded_number_rule` has none for it."""
+    bounds = {key: schema[key] for key in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum")
+              if isinstance(schema.get(key), (int, float)) and not isinstance(schema.get(key), bool)}
+    integer = schema.get("type") == "integer"
+    if bounded_number_rule(bounds, integer) is None:
+        return None
+    spec = " ".join(f"{key}={value!r}" for key, value in sorted(bounds.items()))
+    return f"{_NUMBER_SENTINEL} {spec} integer={integer}"
+
+
+def _number_rule_of(spec: str) -> str:
+    fields = dict(item.split("=", 1) for item in spec.split())
+    integer = fields.pop("integer") == "True"
+    bounds = {key: float(value) if "." in value or "e" in value else int(value) for key, value in fields.items()}
+    return bounded_number_rule(bounds, integer)
+
+
+def bounded_number_rule(bounds: dict[str, int | float], integer: bool = False) -> str | None:
+    """A GBNF body for JSON numbers within ``bounds`` (JSON Schema's minimum, exclusiveMinimum,
+    maximum, exclusiveMaximum), or None where it would not help: no upper bound unless the lower one
+    is 0, or more than `MAX_NUMBER_PARTS` integers in the range.
+
+    Every number it allows is within the bounds. It writes out the integers in bounds, and the
+    integer parts k (or -m) whose whole open span (k, k + 1) (or (-(m + 1), -m)) is in bounds,
+    followed by a fraction that ends in a non-zero digit (so "k.0" never stands for an excluded
+    k). Numbers in a span cut by a fractional bound are left out (2.3 under a maximum of 2.5)."""
+    low, low_open = _lower(bounds)
+    high, high_open = _upper(bounds)
+    digits = "[1-9] [0-9]{0,15}"
+    fraction = f'"." [0-9]{{0,{MAX_FRACTION_DIGITS - 1}}} [1-9]'
+    if high is None:
+        if low != 0:
+            return None
+        whole = digits if low_open else f'"0" | {digits}'
+        if integer:
+            return whole
+        return f"({whole}) ({fraction})?" + (f' | "0" {fraction}' if low_open else "")
+    if low is None:
+        return None
+
+    def in_bounds(x: float) -> bool:
+        return (x > low if low_open else x >= low) and (x < high if high_open else x <= high)
+
+    if math.floor(high) - math.ceil(low) + 1 > MAX_NUMBER_PARTS:
+        return None
+    whole = [n for n in range(math.ceil(low), math.floor(high) + 1) if in_bounds(n)]
+    rules = [" | ".join(f'"{n}"' for n in whole)] if whole else []
+    if not integer:
+        positive = [k for k in range(max(0, math.ceil(low)), math.floor(high)) if k + 1 <= high]
+        negative = [m for m in range(max(0, math.ceil(-high)), math.floor(-low)) if -(m + 1) >= low]
+        if positive:
+            rules.append(f"({' | '.join(f'{chr(34)}{k}{chr(34)}' for k in positive)}) {fraction}")
+        if negative:
+            rules.append(f"\"-\" ({' | '.join(f'{chr(34)}{m}{chr(34)}' for m in negative)}) {fraction}")
+    return " | ".join(rules) if rules else None
+
+
+def _lower(bounds: dict) -> tuple[float | None, bool]:
+    inclusive, exclusive = bounds.get("minimum"), bounds.get("exclusiveMinimum")
+    if exclusive is not None and (inclusive is None or exclusive >= inclusive):
+        return exclusive, True
+    return inclusive, False
+
+
+def _upper(bounds: dict) -> tuple[float | None, bool]:
+    inclusive, exclusive = bounds.get("maximum"), bounds.get("exclusiveMaximum")
+    if exclusive is not None and (inclusive is None or exclusive <= inclusive):
+        return exclusive, True
+    return inclusive, False
 
 
 def _next_above(value: int | float | None) -> int | None:
