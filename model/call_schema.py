@@ -31,6 +31,11 @@ logger = logging.getLogger(__name__)
 
 FORCED_STRING_MAX_LENGTH = 256
 """Longest string a forced (grammar-constrained) call may hold."""
+MARKUP_FREE_PATTERN = "^(?:[^<]|<[^/|｜tse<])*<?$"
+"""A string with no markup that starts with "<|", "</", "<t", "<s", "<e" or "<｜" (our ``<tool_call>``
+tags, chat special tokens such as ``<|im_end|>``, ``</s>``, ``<start_of_turn>``), as a JSON Schema
+pattern: what the llama.cpp grammar forbids character by character (model/engines/gbnf.py), for
+engines that decode a schema's patterns (transformers through llguidance)."""
 CALL_KEY_ORDER = ["name", "arguments"]
 """The order a forced call's keys are decoded in: the name first, so the arguments follow it."""
 

@@ -13,7 +13,8 @@ wires it into `model.generate`:
   a stopping criterion that ends generation the moment the grammar is complete, without waiting
   for the model to write an end-of-turn token.
 
-An object's properties are the ones it declares unless the schema says otherwise (as llama.cpp's
+Free strings cannot hold our tags or chat special tokens (`markup_free_strings`: the rule the
+llama.cpp grammar applies). An object's properties are the ones it declares unless the schema says otherwise (as llama.cpp's
 converter reads it; JSON Schema itself would allow any others): a small model otherwise invents
 keys. The JSON is written as training renders a call (``", "`` and ``": "``, no other whitespace; see
 model/tool_format.py): a small model otherwise fills the freedom with newlines. Keywords
@@ -34,6 +35,7 @@ import torch
 from llguidance import LLMatcher
 from llguidance.numpy import allocate_token_bitmask, fill_next_token_bitmask
 
+from model.call_schema import MARKUP_FREE_PATTERN
 from model.errors import GenerationError, GrammarError
 from model.tool_schemas import map_subschemas
 
@@ -65,7 +67,8 @@ class SchemaGrammars:
     def _build(self, json_schema: dict[str, Any]) -> "CompiledGrammar":
         tokenizer = self.ll_tokenizer()
         try:
-            grammar = LLMatcher.grammar_from_json_schema(declared_properties_only(json_schema), defaults=JSON_OPTIONS)
+            grammar = LLMatcher.grammar_from_json_schema(declared_properties_only(markup_free_strings(json_schema)),
+                                                         defaults=JSON_OPTIONS)
         except (ValueError, TypeError) as error:
             raise GrammarError(f"llguidance cannot read the schema: {error}") from error
         failed, messages = LLMatcher.validate_grammar_with_warnings(grammar, tokenizer)
@@ -169,6 +172,19 @@ def declared_properties_only(schema: Any) -> Any:
 
 
 _OTHER_KEYS = {"additionalProperties", "patternProperties", "unevaluatedProperties"}
+
+
+def markup_free_strings(schema: Any) -> Any:
+    """A copy of ``schema`` whose free strings (no pattern, format, enum or const of their own)
+    cannot hold our tags or chat special tokens (`MARKUP_FREE_PATTERN`): llguidance matches a
+    pattern against the decoded string, escapes included, and keeps ``maxLength`` beside it."""
+    if not isinstance(schema, dict):
+        return schema
+    out = map_subschemas(schema, markup_free_strings)
+    kinds = out.get("type") if isinstance(out.get("type"), list) else [out.get("type")]
+    if "string" in kinds and not {"pattern", "format", "enum", "const"} & out.keys():
+        out["pattern"] = MARKUP_FREE_PATTERN
+    return out
 
 
 def _one_line(messages: list[str]) -> str:
