@@ -16,7 +16,7 @@ Before, the schema is put in a form the converter reads right (`for_converter`):
   values (the converter ignores ``minimum`` and ``maximum``); a number bounded on both sides, or
   only below by 0, is decoded under a rule of its own (`bounded_number_rule`: the integer parts it
   allows written out, at most `MAX_NUMBER_PARTS`, a fraction of at most `MAX_FRACTION_DIGITS`
-  digits, no exponent; a subset where an exclusive or fractional bound makes the edge fiddly);
+  digits, no exponent; numbers in a span that a fractional bound cuts are left out);
   other bounds are checked after decoding, and a sampled call outside them is sampled again
   (model/engines/base.py);
 - a property named "$ref" is renamed for the converter (it would read it as a reference) and
@@ -185,15 +185,19 @@ def bounded_number_rule(bounds: dict[str, int | float], integer: bool = False) -
     if math.floor(high) - math.ceil(low) + 1 > MAX_NUMBER_PARTS:
         return None
     whole = [n for n in range(math.ceil(low), math.floor(high) + 1) if in_bounds(n)]
-    rules = [" | ".join(f'"{n}"' for n in whole)] if whole else []
+    rules = [_literals(whole)] if whole else []
     if not integer:
         positive = [k for k in range(max(0, math.ceil(low)), math.floor(high)) if k + 1 <= high]
         negative = [m for m in range(max(0, math.ceil(-high)), math.floor(-low)) if -(m + 1) >= low]
         if positive:
-            rules.append(f"({' | '.join(f'{chr(34)}{k}{chr(34)}' for k in positive)}) {fraction}")
+            rules.append(f"({_literals(positive)}) {fraction}")
         if negative:
-            rules.append(f"\"-\" ({' | '.join(f'{chr(34)}{m}{chr(34)}' for m in negative)}) {fraction}")
+            rules.append(f'"-" ({_literals(negative)}) {fraction}')
     return " | ".join(rules) if rules else None
+
+
+def _literals(numbers: list[int]) -> str:
+    return " | ".join(f'"{number}"' for number in numbers)
 
 
 def _lower(bounds: dict) -> tuple[float | None, bool]:
