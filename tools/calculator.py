@@ -225,7 +225,7 @@ class _Evaluator:
 
     def _BinOp(self, node: ast.BinOp) -> Number:
         left, right = self.eval(node.left), self.eval(node.right)
-        if isinstance(node.op, (ast.Pow, ast.BitXor)):
+        if isinstance(node.op, ast.Pow):
             return _power(left, right)
         op = _BINARY.get(type(node.op))
         if op is None:
@@ -273,7 +273,9 @@ def evaluate(expression: str) -> Number:
     """Evaluate an arithmetic expression; raise CalculatorError with a clear message."""
     if len(expression) > MAX_EXPRESSION_CHARS:
         raise CalculatorError(f"expression too long ({len(expression)} characters, at most {MAX_EXPRESSION_CHARS})")
-    source = expression.strip().replace("×", "*").replace("÷", "/").replace("−", "-")
+    # ``^`` is power with power's precedence ("pi * 11^2" is pi * 121): rewritten before parsing,
+    # since Python would parse it as XOR, which binds looser than * and +.
+    source = expression.strip().replace("×", "*").replace("÷", "/").replace("−", "-").replace("^", "**")
     if not source:
         raise CalculatorError("empty expression")
     try:
