@@ -1,6 +1,7 @@
-"""`lingxi_tools`: Lingxi's own tool-use benchmark, on the test split of tools/scenarios;
-`lingxi_tools_val`: the same on the validation split, where recipes, checkpoints and thresholds
-are chosen (test only reports).
+"""`lingxi_tools`: Lingxi's own tool-use benchmark, on the test split of tools/scenarios (480
+items: 60 per kind, half English, half Chinese); `lingxi_tools_val`: the same on the validation
+split, where recipes, checkpoints and thresholds are chosen (test only reports);
+`lingxi_tools_legacy`: the first, 96-item test split, kept so that earlier figures stay comparable.
 
 Training never sees these items: the splits are by phrasing and by entity (tools/scenarios). Each
 item runs two turns, as the agent does: the model gets the request with all five tools offered
@@ -24,10 +25,13 @@ from model.types import ChatRequest
 from tools.scenarios import KINDS, NO_CALL_KINDS, Observer, Scenario, build_scenarios, score, tool_schemas
 from tools.scenarios.generate import Split
 
-PER_KIND = 16
-"""Items asked for per kind; kinds whose held-out bank is smaller give fewer (96 items in all)."""
+PER_KIND = 60
+"""The test split has banks of its own (tools/scenarios/test_phrasings.py), large enough for 60
+distinct items per kind: 480 in all, 240 English and 240 Chinese."""
 VAL_PER_KIND = 40
 """The validation split has banks of its own, large enough for 40 distinct items per kind."""
+LEGACY_PER_KIND = 16
+"""The legacy split: kinds whose held-out bank is smaller give fewer (96 items in all)."""
 
 
 class LingxiTools(Benchmark):
@@ -123,6 +127,16 @@ class LingxiToolsVal(LingxiTools):
     split: ClassVar[Split] = "val"
 
     def __init__(self, data_dir=None, max_tokens: int | None = None, per_kind: int = VAL_PER_KIND, seed: int = 0):
+        super().__init__(data_dir, max_tokens, per_kind, seed)
+
+
+class LingxiToolsLegacy(LingxiTools):
+    """The first `lingxi_tools` test split (every fourth entry of tools/scenarios/phrasings.py)."""
+
+    name: ClassVar[str] = "lingxi_tools_legacy"
+    split: ClassVar[Split] = "legacy"
+
+    def __init__(self, data_dir=None, max_tokens: int | None = None, per_kind: int = LEGACY_PER_KIND, seed: int = 0):
         super().__init__(data_dir, max_tokens, per_kind, seed)
 
 

@@ -154,15 +154,21 @@ def test_argument_f1_is_not_scored_when_the_gold_takes_no_arguments():
 
 # ---- Lingxi's own scenarios: validation and test -------------------------------------------------
 def test_lingxi_tools_val_asks_the_validation_split_and_lingxi_tools_the_test_split():
+    """And `lingxi_tools_legacy` the first test split, whose ids earlier runs carry."""
     val = get_benchmark("lingxi_tools_val")
     items = val.load()
     assert len(items) == 40 * 8 and all(item.id.startswith("val-") for item in items)
     assert val.config()["per_kind"] == 40 and len({item.category for item in items[:8]}) == 8  # interleaved by kind
     test = get_benchmark("lingxi_tools")
     test_items = test.load()
-    assert test_items and all(item.id.startswith("test-") for item in test_items)
-    assert test.config()["per_kind"] == 16
-    assert not {item.data["request"] for item in items} & {item.data["request"] for item in test_items}
+    assert len(test_items) == 480 and all(item.id.startswith("test2-") for item in test_items)
+    assert test.config()["per_kind"] == 60
+    legacy = get_benchmark("lingxi_tools_legacy")
+    legacy_items = legacy.load()
+    assert len(legacy_items) == 96 and all(item.id.startswith("test-") for item in legacy_items)
+    requests = [{item.data["request"] for item in group} for group in (items, test_items, legacy_items)]
+    assert not requests[0] & requests[1] and not requests[0] & requests[2] and not requests[1] & requests[2]
     # asked for by name only: no report group runs the validation split
     assert benchmark_names("lingxi_tools_val") == ["lingxi_tools_val"]
-    assert all("lingxi_tools_val" not in names for names in BENCHMARK_GROUPS.values())
+    assert all("lingxi_tools_val" not in names and "lingxi_tools_legacy" not in names
+               for names in BENCHMARK_GROUPS.values())

@@ -35,7 +35,7 @@ def test_tuned_model_calls_the_calculator_where_the_base_answers_in_prose():
     """Eight held-out calculator requests, four English and four Chinese, all five tools offered.
     (The eval card has the full figures: right values are rarer than right tool choices.)"""
     observer = Observer()
-    scenarios = build_scenarios("test", 8, kinds=("calculator",), observer=observer)
+    scenarios = build_scenarios("legacy", 8, kinds=("calculator",), observer=observer)
     assert {s.language for s in scenarios} == {"en", "zh"}
     tuned, base = _engine("lingxi-tools"), _engine("none")
     tuned_calls = [[c.name for c in _ask(tuned, s).tool_calls] for s in scenarios]

@@ -1,5 +1,5 @@
-"""Tool-use scenarios: the held-out and validation splits, the checker, the builder and the
-`lingxi_tools` benchmark.
+"""Tool-use scenarios: the test, validation and legacy splits, the checker, the builder and the
+`lingxi_tools` benchmarks.
 
 The benchmark runs on a scripted model (tests/fakes at the model boundary): gold behaviour scores
 100%, a model that never calls fails exactly the tool items, and each kind of mistake is caught.
@@ -18,9 +18,11 @@ from model.tool_format import DEFAULT_TOOL_FORMAT
 from model.types import ToolCall
 from tools.scenarios import KINDS, NO_CALL_KINDS, TOOL_NAMES, Observer, build_scenarios, score, tool_schemas
 from tools.scenarios import phrasings as P
+from tools.scenarios import test_phrasings as X
 from tools.scenarios import train_phrasings as T
 from tools.scenarios import val_phrasings as V
-from tools.scenarios.generate import bank_for, in_split
+from tools.scenarios.compose import composed
+from tools.scenarios.generate import bank, in_split
 from training.converters.tool_use import convert_gsm8k, convert_scenarios
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -33,7 +35,12 @@ def observer() -> Observer:
 
 @pytest.fixture(scope="module")
 def test_split(observer):
-    return build_scenarios("test", 16, observer=observer)
+    return build_scenarios("test", 60, observer=observer)
+
+
+@pytest.fixture(scope="module")
+def legacy_split(observer):
+    return build_scenarios("legacy", 16, observer=observer)
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +58,12 @@ def call_text(calls: list[dict]) -> str:
 
 
 # ---- the split -----------------------------------------------------------------------------
-def test_no_test_request_or_entity_appears_in_training(test_split, train_split):
+def test_no_legacy_request_or_entity_appears_in_training(legacy_split, train_split):
     train_requests = {s.request for s in train_split}
-    assert not train_requests & {s.request for s in test_split}
-    held_out = {fact.topic for lang in P.WEB_FACTS for fact in in_split(P.WEB_FACTS[lang], "test")}
-    held_out |= {note.project for lang in P.NOTES for note in in_split(P.NOTES[lang], "test")}
-    held_out |= {page.url for lang in P.PAGES for page in in_split(P.PAGES[lang], "test")}
+    assert not train_requests & {s.request for s in legacy_split}
+    held_out = {fact.topic for lang in P.WEB_FACTS for fact in in_split(P.WEB_FACTS[lang], "legacy")}
+    held_out |= {note.project for lang in P.NOTES for note in in_split(P.NOTES[lang], "legacy")}
+    held_out |= {page.url for lang in P.PAGES for page in in_split(P.PAGES[lang], "legacy")}
     assert held_out
     for scenario in train_split:
         for entity in held_out:
@@ -66,20 +73,22 @@ def test_no_test_request_or_entity_appears_in_training(test_split, train_split):
     assert all(c.id.startswith("train-") for c in built.conversations)
 
 
-def test_training_only_phrasings_share_no_wording_with_the_test_split(test_split, train_split):
+def test_training_only_phrasings_share_no_wording_with_the_legacy_split(legacy_split, train_split):
     def wordings(entries: list) -> set[str]:  # a request template, or the request of a (request, answer) pair
         return {entry[0] if isinstance(entry, tuple) else entry for entry in entries}
 
     for bank in ("CHAT", "UNSERVED", "WEB_REQUESTS", "NOTE_REQUESTS", "PAGE_REQUESTS"):
         for lang in ("en", "zh"):
-            extra = getattr(T, bank)[lang]
+            extra = getattr(T, bank)[lang] + composed(bank, lang)
             assert extra and not wordings(extra) & wordings(getattr(P, bank)[lang]), (bank, lang)
-    # the extras reach training, and the test split is made from phrasings.py alone
+    # the extras (train_phrasings.py, compose.py) reach training, and the legacy split is made
+    # from phrasings.py alone
     train_requests = {s.request for s in train_split if s.kind in ("no_tool", "irrelevant")}
-    assert train_requests & {request for lang in T.CHAT for request, _ in T.CHAT[lang]}
-    assert train_requests & {request for lang in T.UNSERVED for request, _ in T.UNSERVED[lang]}
-    test_requests = {s.request for s in test_split if s.kind in ("no_tool", "irrelevant")}
-    assert test_requests <= {entry[0] for bank in (P.CHAT, P.UNSERVED) for lang in bank for entry in bank[lang]}
+    for name in ("CHAT", "UNSERVED"):
+        extras = {request for lang in ("en", "zh") for request, _ in getattr(T, name)[lang] + composed(name, lang)}
+        assert train_requests & extras, name
+    legacy_requests = {s.request for s in legacy_split if s.kind in ("no_tool", "irrelevant")}
+    assert legacy_requests <= {entry[0] for bank in (P.CHAT, P.UNSERVED) for lang in bank for entry in bank[lang]}
 
 
 REQUEST_BANKS = ("CALCULATOR", "PARALLEL", "PYTHON", "WEB_REQUESTS", "NOTE_REQUESTS", "PAGE_REQUESTS", "CHAT", "UNSERVED")
@@ -123,38 +132,69 @@ def test_val_split_is_full_balanced_unique_fixed_and_offers_all_five_tools(val_s
     assert all(s.id.startswith("val-") and s.split == "val" and len(s.tools) == 5 for s in val_split)
     again = build_scenarios("val", 40, observer=observer)
     assert [s.to_dict() for s in again] == [s.to_dict() for s in val_split]
-    # val reads its own banks in full; train and test keep their share of phrasings.py
-    assert bank_for("val", P.CHAT["en"], V.CHAT["en"], T.CHAT["en"]) == V.CHAT["en"]
-    assert bank_for("test", P.CHAT["en"], V.CHAT["en"], T.CHAT["en"]) == in_split(P.CHAT["en"], "test")
-    assert bank_for("train", P.CHAT["en"], V.CHAT["en"], T.CHAT["en"]) == in_split(P.CHAT["en"], "train") + T.CHAT["en"]
 
 
-def test_val_shares_no_wording_with_train_or_test(val_split, train_split, test_split):
-    val_templates, other_templates = request_templates(V), request_templates(P) | request_templates(T)
-    assert len(val_templates) > 200 and not val_templates & other_templates
-    from_val, from_others = any_of(val_templates), any_of(other_templates)
-    val_requests = [s.request for s in val_split]
-    other_requests = [s.request for s in train_split + test_split]
-    assert not set(val_requests) & set(other_requests)
-    # no request made from a val template could have been made from a train or test one, and back
-    assert all(from_val.fullmatch(request) for request in val_requests)
-    assert not [request for request in val_requests if from_others.fullmatch(request)]
-    assert not [request for request in other_requests if from_val.fullmatch(request)]
+def test_test_split_is_480_items_half_english_half_chinese(test_split):
+    for kind in KINDS:
+        languages = [s.language for s in test_split if s.kind == kind]
+        assert (languages.count("en"), languages.count("zh")) == (30, 30), kind
+    assert len({s.request for s in test_split}) == len(test_split) == 480
+    assert all(s.id.startswith("test2-") and s.split == "test" and len(s.tools) == 5 for s in test_split)
 
 
-def test_val_shares_no_entity_with_train_or_test(val_split, train_split, test_split):
-    val_entities, other_entities = entities(V), entities(P)
-    assert len(val_entities) >= 60 and not val_entities & other_entities
+def test_each_split_reads_its_own_banks():
+    assert bank("val", "CHAT", "en") == V.CHAT["en"] and bank("test", "CHAT", "zh") == X.CHAT["zh"]
+    assert bank("test", "PYTHON_WORDS") == X.PYTHON_WORDS
+    assert bank("legacy", "CHAT", "en") == in_split(P.CHAT["en"], "legacy")
+    assert bank("train", "CHAT", "en") == in_split(P.CHAT["en"], "train") + T.CHAT["en"] + composed("CHAT", "en")
+    assert len(bank("train", "CHAT", "zh")) > 2000 and len(bank("train", "UNSERVED", "zh")) > 2000
+    assert bank("train", "CALCULATOR", "en") == in_split(P.CALCULATOR["en"], "train") + composed("CALCULATOR", "en")
+    assert bank("train", "PARALLEL", "en") == in_split(P.PARALLEL["en"], "train")  # nothing composed for it
+
+
+HELD_OUT = {"val": V, "test": X}
+
+
+def other_modules(held: str) -> list:
+    return [module for module in (P, T, V, X) if module is not HELD_OUT[held]]
+
+
+@pytest.mark.parametrize("held", HELD_OUT)
+def test_held_out_split_shares_no_wording_with_any_other(held, val_split, test_split, train_split, legacy_split):
+    splits = {"val": val_split, "test": test_split}
+    held_templates = request_templates(HELD_OUT[held])
+    other_templates = set().union(*(request_templates(m) for m in other_modules(held)))
+    assert len(held_templates) > 200 and not held_templates & other_templates
+    from_held, from_others = any_of(held_templates), any_of(other_templates)
+    held_requests = [s.request for s in splits[held]]
+    other_requests = [s.request for s in train_split + legacy_split + splits["test" if held == "val" else "val"]]
+    assert not set(held_requests) & set(other_requests)
+    # no request made from a held-out template could have been made from another split's, and back
+    assert all(from_held.fullmatch(request) for request in held_requests)
+    assert not [request for request in held_requests if from_others.fullmatch(request)]
+    assert not [request for request in other_requests if from_held.fullmatch(request)]
+
+
+@pytest.mark.parametrize("held", HELD_OUT)
+def test_held_out_split_shares_no_entity_with_any_other(held, val_split, test_split, train_split, legacy_split):
+    splits = {"val": val_split, "test": test_split}
+    module = HELD_OUT[held]
+    held_entities = entities(module)
+    other_entities = set().union(*(entities(m) for m in other_modules(held) if m is not T))
+    assert len(held_entities) >= 60 and not held_entities & other_entities
     # neither in the other's banks nor anywhere in the other's items: requests, canned results, answers
-    val_text = Path(V.__file__).read_text(encoding="utf-8") + json.dumps([s.to_dict() for s in val_split], ensure_ascii=False)
-    other_text = "".join(Path(m.__file__).read_text(encoding="utf-8") for m in (P, T))
-    other_text += json.dumps([s.to_dict() for s in train_split + test_split], ensure_ascii=False)
-    assert not mentioned(val_entities, other_text)
-    assert not mentioned(other_entities, val_text)
+    held_text = Path(module.__file__).read_text(encoding="utf-8")
+    held_text += json.dumps([s.to_dict() for s in splits[held]], ensure_ascii=False)
+    other_text = "".join(Path(m.__file__).read_text(encoding="utf-8") for m in other_modules(held))
+    others = train_split + legacy_split + splits["test" if held == "val" else "val"]
+    other_text += json.dumps([s.to_dict() for s in others], ensure_ascii=False)
+    assert not mentioned(held_entities, other_text)
+    assert not mentioned(other_entities, held_text)
 
 
-def test_val_gold_calls_run_and_score_correct(val_split, observer):
-    for scenario in val_split:
+@pytest.mark.parametrize("split", ["val", "test"])
+def test_held_out_gold_calls_run_and_score_correct(split, val_split, test_split, observer):
+    for scenario in {"val": val_split, "test": test_split}[split]:
         if scenario.kind in ("calculator", "parallel"):
             assert all(value is not None for value in scenario.expect["values"]), scenario.id
         if scenario.kind == "python":
@@ -163,14 +203,14 @@ def test_val_gold_calls_run_and_score_correct(val_split, observer):
         assert result.correct, (scenario.id, result)
 
 
-def test_test_split_is_fixed_balanced_and_offers_all_five_tools(test_split, observer):
-    again = build_scenarios("test", 16, observer=observer)
-    assert [s.to_dict() for s in again] == [s.to_dict() for s in test_split]
-    kinds = {s.kind for s in test_split}
-    assert kinds == set(KINDS)
-    assert {s.language for s in test_split} == {"en", "zh"}
-    assert all(len(s.tools) == 5 for s in test_split)
-    assert len({s.request for s in test_split}) == len(test_split)
+def test_legacy_split_is_fixed_balanced_and_offers_all_five_tools(legacy_split, observer):
+    again = build_scenarios("legacy", 16, observer=observer)
+    assert [s.to_dict() for s in again] == [s.to_dict() for s in legacy_split]
+    assert len(legacy_split) == 96 and {s.kind for s in legacy_split} == set(KINDS)
+    assert {s.language for s in legacy_split} == {"en", "zh"}
+    # the first test split's ids, so that its earlier runs still pair item by item
+    assert all(s.id.startswith("test-") and len(s.tools) == 5 for s in legacy_split)
+    assert len({s.request for s in legacy_split}) == len(legacy_split)
 
 
 def test_observations_come_from_the_real_tools(train_split):
@@ -189,8 +229,8 @@ def test_schemas_are_the_registrys_own():
 
 
 # ---- the checker ---------------------------------------------------------------------------
-def test_gold_calls_and_answers_score_correct(test_split, observer):
-    for scenario in test_split:
+def test_gold_calls_and_answers_score_correct(legacy_split, observer):
+    for scenario in legacy_split:
         result = score(scenario, scenario.calls, scenario.answer, observer)
         assert result.correct, (scenario.id, result)
 
@@ -243,7 +283,7 @@ def _gold_engine(bench) -> ScriptedEngine:
 def test_lingxi_tools_gold_model_scores_100(tmp_path):
     bench = get_benchmark("lingxi_tools")
     run = run_benchmark(_gold_engine(bench), bench, out_dir=tmp_path)
-    assert run.n == len(bench.load()) >= 80
+    assert run.n == len(bench.load()) == 480
     assert run.accuracy == 1.0
     assert run.mean_scores()["args_valid"] == 1.0
     saved = json.loads(Path(run.path).read_text(encoding="utf-8"))

@@ -7,17 +7,19 @@ so the data a model learns from and the checker it is scored by cannot drift apa
   sandbox); web search, knowledge-base and page observations are canned, but rendered by the
   same functions those tools use (`format_results`, `format_passage`, `ExternalContent`);
 - the tools offered are the registry's own schemas;
-- the splits are by phrasing and by entity (`bank_for`): every fourth phrasing, topic, project and
-  page of `phrasings.py` belongs to the test split only (`is_test`), training gets the rest plus
-  `train_phrasings.py`; the validation split ("val", where recipes, checkpoints and thresholds
-  are chosen) reads only `val_phrasings.py`, which shares no wording and no entity with either.
+- the splits are by phrasing and by entity (`bank`): the test split reads only `test_phrasings.py`
+  and the validation split ("val", where recipes, checkpoints and thresholds are chosen) only
+  `val_phrasings.py`; neither shares wording or entity with any other module. Training reads
+  `phrasings.py`, `train_phrasings.py` and the composed banks of `compose.py`, except every fourth
+  phrasing, topic, project and page of `phrasings.py` (`is_test`): those make the legacy test split
+  (the first 96-item `lingxi_tools`, kept as `lingxi_tools_legacy` so that old figures stay comparable).
 """
 from __future__ import annotations
 
 import json
 import random
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,10 +31,12 @@ from tools.python_sandbox import PythonTool, SandboxLimits
 from tools.registry import ToolRegistry
 from tools.scenarios import phrasings as P
 from tools.scenarios import train_phrasings as T
+from tools.scenarios import test_phrasings as X
 from tools.scenarios import val_phrasings as V
+from tools.scenarios.compose import composed
 from tools.web_search import format_results
 
-Split = Literal["train", "val", "test"]
+Split = Literal["train", "val", "test", "legacy"]
 Language = Literal["en", "zh"]
 TOOL_NAMES = ("calculator", "python", "web_search", "knowledge_base", "fetch_url")
 KINDS = ("calculator", "parallel", "python", "web_search", "knowledge_base", "fetch_url", "no_tool", "irrelevant")
@@ -43,25 +47,40 @@ OBSERVATION_CHARS = 4000
 
 
 def is_test(index: int) -> bool:
-    """Every fourth entry of a bank is held out for the test split."""
+    """Every fourth entry of a bank of phrasings.py is held out for the legacy test split."""
     return index % 4 == 3
 
 
 def in_split(bank: list, split: Split) -> list:
-    return [entry for index, entry in enumerate(bank) if is_test(index) == (split == "test")]
+    """The entries of a phrasings.py bank that `split` draws on: legacy every fourth, train the rest."""
+    return [entry for index, entry in enumerate(bank) if is_test(index) == (split == "legacy")]
 
 
-def with_extra(bank: list, extra: list, split: Split) -> list:
-    """A bank's entries in `split`, plus its training-only phrasings (train_phrasings.py) in training."""
-    return in_split(bank, split) + (list(extra) if split == "train" else [])
+OWN_BANKS = {"val": V, "test": X}
+"""Splits that read a module of their own, in full, and nothing else."""
 
 
-def bank_for(split: Split, shared: list, val: list, train_only: Sequence = ()) -> list:
-    """The entries of a bank that `split` draws on: validation its own bank (val_phrasings.py) in
-    full; train and test their share of phrasings.py (`in_split`), training plus `train_only`."""
-    if split == "val":
-        return list(val)
-    return with_extra(shared, list(train_only), split)
+def bank(split: Split, name: str, language: Language | None = None) -> list:
+    """The entries of bank `name` (e.g. "CALCULATOR", "PYTHON_WORDS") that `split` draws on:
+    val and test their own modules in full; legacy and train their share of phrasings.py
+    (`in_split`), training plus train_phrasings.py and the composed banks (compose.py: thousands
+    of requests built from parts, none of them a held-out wording or entity)."""
+    def entries(module) -> list:
+        banks = getattr(module, name, None)
+        if banks is None:
+            return []
+        return list(banks.get(language, []) if isinstance(banks, dict) else banks)
+
+    if split in OWN_BANKS:
+        return entries(OWN_BANKS[split])
+    if split == "legacy":
+        return in_split(entries(P), split)
+    return in_split(entries(P), split) + entries(T) + (composed(name, language) if language else [])
+
+
+def phrasing_module(split: Split):
+    """The module whose entities `split` uses (for distractors drawn from the split's own world)."""
+    return OWN_BANKS.get(split, P)
 
 
 @dataclass
@@ -170,7 +189,7 @@ def _numeric(text: str) -> float | None:
 
 
 def make_calculator(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
-    phrasing = rng.choice(bank_for(split, P.CALCULATOR[lang], V.CALCULATOR[lang]))
+    phrasing = rng.choice(bank(split, "CALCULATOR", lang))
     values = _draw(phrasing.slots, rng)
     if "sq" in values and rng.random() < 0.5:
         values["sq"] = rng.randint(2, 70) ** 2
@@ -182,7 +201,7 @@ def make_calculator(lang: Language, split: Split, rng: random.Random, observer: 
 
 
 def make_parallel(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
-    request, expressions, answer = rng.choice(bank_for(split, P.PARALLEL[lang], V.PARALLEL[lang]))
+    request, expressions, answer = rng.choice(bank(split, "PARALLEL", lang))
     values = _draw(P.PARALLEL_SLOTS, rng)
     filled = [_fill(expression, values) for expression in expressions]
     results = [_calc_value(observer, expression) for expression in filled]
@@ -193,8 +212,8 @@ def make_parallel(lang: Language, split: Split, rng: random.Random, observer: Ob
 
 
 def make_python(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
-    phrasing = rng.choice(bank_for(split, P.PYTHON[lang], V.PYTHON[lang]))
-    words = bank_for(split, P.PYTHON_WORDS, V.PYTHON_WORDS)
+    phrasing = rng.choice(bank(split, "PYTHON", lang))
+    words = bank(split, "PYTHON_WORDS")
     values = {"word": rng.choice(words), "n": rng.randint(5, 15), "prime": rng.choice([rng.randint(50, 999), 97, 101, 541, 997]),
               "nums": ", ".join(str(rng.randint(-50, 200)) for _ in range(rng.randint(4, 7))),
               "year": rng.randint(1990, 2030), "month": rng.randint(1, 12), "day": rng.randint(1, 28)}
@@ -214,8 +233,8 @@ def _stdout(report: str) -> str:
 
 
 def make_web(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
-    fact = rng.choice(bank_for(split, P.WEB_FACTS[lang], V.WEB_FACTS[lang]))
-    request = _fill(rng.choice(bank_for(split, P.WEB_REQUESTS[lang], V.WEB_REQUESTS[lang], T.WEB_REQUESTS[lang])),
+    fact = rng.choice(bank(split, "WEB_FACTS", lang))
+    request = _fill(rng.choice(bank(split, "WEB_REQUESTS", lang)),
                     {"topic": fact.topic})
     query = fact.topic
     results = [{"title": title, "href": url, "body": body} for title, url, body in fact.results]
@@ -228,12 +247,12 @@ def make_web(lang: Language, split: Split, rng: random.Random, observer: Observe
 
 
 def make_knowledge(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
-    note = rng.choice(bank_for(split, P.NOTES[lang], V.NOTES[lang]))
-    request = _fill(rng.choice(bank_for(split, P.NOTE_REQUESTS[lang], V.NOTE_REQUESTS[lang], T.NOTE_REQUESTS[lang])),
+    note = rng.choice(bank(split, "NOTES", lang))
+    request = _fill(rng.choice(bank(split, "NOTE_REQUESTS", lang)),
                     {"project": note.project, "attribute": note.attribute})
     query = f"{note.project} {note.attribute}"
     passages = [format_passage(1, note.document, "chunk 0", 0.71, note.passage)]
-    notes = V.NOTES[lang] if split == "val" else P.NOTES[lang]  # the distractor: any note of the split's module
+    notes = phrasing_module(split).NOTES[lang]  # the distractor: any note of the split's own world
     other = rng.choice([n for n in notes if n.project != note.project])
     passages.append(format_passage(2, other.document, "chunk 0", 0.32, other.passage))
     canned = render_observation(ExternalContent(source=f"knowledge base search for {query!r}", text="\n\n".join(passages)),
@@ -245,8 +264,8 @@ def make_knowledge(lang: Language, split: Split, rng: random.Random, observer: O
 
 
 def make_fetch(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
-    page = rng.choice(bank_for(split, P.PAGES[lang], V.PAGES[lang]))
-    request = _fill(rng.choice(bank_for(split, P.PAGE_REQUESTS[lang], V.PAGE_REQUESTS[lang], T.PAGE_REQUESTS[lang])),
+    page = rng.choice(bank(split, "PAGES", lang))
+    request = _fill(rng.choice(bank(split, "PAGE_REQUESTS", lang)),
                     {"url": page.url})
     canned = render_observation(ExternalContent(source=page.url, text=f"Title: {page.title}\n\n{page.text}"),
                                 OBSERVATION_CHARS)[0]
@@ -255,13 +274,13 @@ def make_fetch(lang: Language, split: Split, rng: random.Random, observer: Obser
 
 
 def make_chat(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
-    request, answer = rng.choice(bank_for(split, P.CHAT[lang], V.CHAT[lang], T.CHAT[lang]))
+    request, answer = rng.choice(bank(split, "CHAT", lang))
     return {"request": request, "answer": answer}
 
 
 def make_unserved(lang: Language, split: Split, rng: random.Random, observer: Observer,
                   tools: list[str] | None = None) -> dict[str, Any]:
-    request, action = rng.choice(bank_for(split, P.UNSERVED[lang], V.UNSERVED[lang], T.UNSERVED[lang]))
+    request, action = rng.choice(bank(split, "UNSERVED", lang))
     names = ", ".join(tools or TOOL_NAMES)
     return {"request": request, "answer": _fill(P.UNSERVED_ANSWERS[lang], {"action": action, "tools": names})}
 
@@ -291,6 +310,11 @@ def offered_tools(kind: str, rng: random.Random, all_tools_share: float) -> list
     return chosen
 
 
+ITEM_PREFIX: dict[Split, str] = {"legacy": "test", "test": "test2"}
+"""Item ids (and random streams) by split: the legacy items keep the ids and draws they had as the
+first test split, so its earlier runs still pair item by item; the new test split's ids differ."""
+
+
 def make_scenario(kind: str, language: Language, split: Split, rng: random.Random, observer: Observer,
                   index: int, all_tools_share: float = 1.0) -> Scenario:
     tools = offered_tools(kind, rng, all_tools_share)
@@ -298,7 +322,7 @@ def make_scenario(kind: str, language: Language, split: Split, rng: random.Rando
         fields = make_unserved(language, split, rng, observer, tools)
     else:
         fields = MAKERS[kind](language, split, rng, observer)
-    scenario = Scenario(id=f"{split}-{kind}-{language}-{index}", kind=kind, language=language, split=split,
+    scenario = Scenario(id=f"{ITEM_PREFIX.get(split, split)}-{kind}-{language}-{index}", kind=kind, language=language, split=split,
                         tools=tools, **fields)
     scenario.observations = [observer.observe(scenario, call["name"], call["arguments"])[1] for call in scenario.calls]
     return scenario
@@ -308,15 +332,15 @@ def build_scenarios(split: Split, per_kind: int, seed: int = 0, kinds: tuple[str
                     all_tools_share: float | None = None, observer: Observer | None = None,
                     unique: bool | None = None) -> list[Scenario]:
     """`per_kind` scenarios of each kind, alternating English and Chinese, in a fixed order for
-    (split, per_kind, seed). The test and val splits always offer all five tools, as the app
-    does, and keep no two items with the same request; training offers all five in half the cases."""
+    (split, per_kind, seed). The held-out splits (val, test, legacy) always offer all five tools, as
+    the app does, and keep no two items with the same request; training offers all five in half the cases."""
     observer = observer or Observer()
     evaluated = split != "train"
     share = all_tools_share if all_tools_share is not None else (1.0 if evaluated else 0.5)
     unique = evaluated if unique is None else unique
     scenarios: list[Scenario] = []
     for kind in kinds:
-        rng = random.Random(f"{seed}-{split}-{kind}")
+        rng = random.Random(f"{seed}-{ITEM_PREFIX.get(split, split)}-{kind}")
         seen: set[str] = set()
         for index in range(per_kind):
             language: Language = "en" if index % 2 == 0 else "zh"
@@ -329,3 +353,13 @@ def build_scenarios(split: Split, per_kind: int, seed: int = 0, kinds: tuple[str
             seen.add(scenario.request)
             scenarios.append(scenario)
     return scenarios
+
+
+HELD_OUT_SIZES: dict[Split, int] = {"val": 40, "test": 60, "legacy": 16}
+"""Items per kind of each held-out split as the benchmarks ask them (eval/lingxi_tools.py)."""
+
+
+def held_out_scenarios(observer: Observer | None = None) -> list[Scenario]:
+    """Every item the held-out benchmarks ask (validation and test), for leakage checks of training data."""
+    observer = observer or Observer()
+    return [s for split, per_kind in HELD_OUT_SIZES.items() for s in build_scenarios(split, per_kind, observer=observer)]
