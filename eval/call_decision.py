@@ -185,7 +185,7 @@ def card_entry(summary: dict[str, Any], split: str, engine_name: str,
 def end_to_end(model_run: Path, calibrated_run: Path) -> dict[str, Any]:
     """Task accuracy of two runs of the same validation benchmark, the model deciding and the
     calibrated decision, by language, with the paired sign test of the items they disagree on."""
-    from eval.card import paired
+    from eval.stats import paired
     from eval.runner import load_run
 
     runs = {"model": load_run(model_run), "calibrated": load_run(calibrated_run)}

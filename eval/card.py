@@ -16,6 +16,7 @@ from typing import Any
 
 from eval.report import write_report
 from eval.runner import RunResult, load_run
+from eval.stats import paired
 
 GATE_BENCH = "lingxi_tools"
 SUB_SCORES = ("tool_choice", "args_valid", "args_correct", "answer_correct")
@@ -32,26 +33,14 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}%"
 
 
-def paired(base: RunResult, tuned: RunResult) -> dict[str, Any]:
-    """Item by item on the items both runs scored: how many only the tuned model gets right,
-    how many only the base, and the exact two-sided sign test (McNemar's exact test) of that
-    split: the chance of a split at least this uneven if neither model were better."""
-    from math import comb
-
-    base_ok = {record.id: record.correct for record in base.records}
-    pairs = [(base_ok[record.id], record.correct) for record in tuned.records if record.id in base_ok]
-    tuned_only = sum(1 for b, t in pairs if t and not b)
-    base_only = sum(1 for b, t in pairs if b and not t)
-    discordant = tuned_only + base_only
-    tail = sum(comb(discordant, k) for k in range(max(tuned_only, base_only), discordant + 1)) / 2 ** discordant
-    return {"items": len(pairs), "tuned_only": tuned_only, "base_only": base_only,
-            "p_value": min(1.0, 2 * tail) if discordant else 1.0}
-
-
 def write_adapter_card(base_runs: list, tuned_runs: list, out_dir: str | os.PathLike, name: str,
                        margin: float = 0.0, training: dict[str, Any] | None = None,
-                       commands: list[str] | None = None) -> dict[str, Any]:
-    """Write `<out>/card.json`, `<out>/README.md` and `<out>/eval/report.md`; return the card."""
+                       commands: list[str] | None = None,
+                       held_out: dict[str, str] | None = None) -> dict[str, Any]:
+    """Write `<out>/card.json`, `<out>/README.md` and `<out>/eval/report.md`; return the card.
+
+    `held_out` maps a public source the adapter never trained on to the benchmark of its function
+    sets ({"api_bank": "api_bank"}): those benchmarks become the card's generalization column."""
     out = Path(out_dir)
     base, tuned = _by_bench(base_runs), _by_bench(tuned_runs)
     if GATE_BENCH not in base or GATE_BENCH not in tuned:
@@ -72,11 +61,34 @@ def write_adapter_card(base_runs: list, tuned_runs: list, out_dir: str | os.Path
                             if kind in base[GATE_BENCH].per_category() else None, "tuned": score.accuracy}
                      for kind, score in tuned[GATE_BENCH].per_category().items()},
         "training": training or {},
+        "held_out": _held_out(base, tuned, held_out or {}),
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / "card.json").write_text(json.dumps(card, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (out / "README.md").write_text(_markdown(card, report.relative_to(out), commands or []), encoding="utf-8")
     return card
+
+
+def _held_out(base: dict[str, RunResult], tuned: dict[str, RunResult], sources: dict[str, str]) -> dict[str, Any]:
+    """Base and tuned on the benchmarks of public sources left out of training, paired item by item."""
+    return {source: {"bench": bench, "n": tuned[bench].n, "base": base[bench].accuracy if bench in base else None,
+                     "tuned": tuned[bench].accuracy,
+                     "paired": paired(base[bench], tuned[bench]) if bench in base else None}
+            for source, bench in sources.items() if bench in tuned}
+
+
+def _held_out_markdown(card: dict[str, Any]) -> list[str]:
+    lines = ["## Generalization: public function sets never trained on", "",
+             "These sources were left out of the training data, so their benchmarks measure tool calling on "
+             "function sets the adapter has not seen (its own tools' surface does not help there).", "",
+             "| source | benchmark | items | base | tuned | tuned-only / base-only right | sign test p |",
+             "|---|---|---|---|---|---|---|"]
+    for source, entry in card["held_out"].items():
+        pair = entry["paired"]
+        pairs = f"{pair['tuned_only']} / {pair['base_only']} | {pair['p_value']:.2g}" if pair else "– | –"
+        lines.append(f"| {source} | {entry['bench']} | {entry['n']} | {_pct(entry['base'])} | {_pct(entry['tuned'])} "
+                     f"| {pairs} |")
+    return lines
 
 
 DECISION_HEADING = "## Call decision"
@@ -146,6 +158,8 @@ def _markdown(card: dict[str, Any], report: Path, commands: list[str]) -> str:
     lines += [f"| {kind} | {v['n']} | {_pct(v['base'])} | {_pct(v['tuned'])} |" for kind, v in card["per_kind"].items()]
     lines += ["", "## Every benchmark", "", "| benchmark | items | base | tuned |", "|---|---|---|---|"]
     lines += [f"| {bench} | {v['n']} | {_pct(v['base'])} | {_pct(v['tuned'])} |" for bench, v in card["benchmarks"].items()]
+    if card.get("held_out"):
+        lines += ["", *_held_out_markdown(card)]
     if card.get("call_decision"):
         lines += ["", *decision_markdown(card["call_decision"])]
     if card["training"]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eval.runner import RunResult, load_run, slug
+from eval.stats import paired, record_language, wilson_interval
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def write_report(
     charts = _charts(grid, out)
     lines = ["# Evaluation report", ""]
     lines += _summary(grid)
+    lines += _intervals(grid)
     lines += _scores_table(grid)
     lines += [f"![accuracy]({charts['accuracy']})", ""] if "accuracy" in charts else []
     lines += _category_tables(grid, charts)
@@ -105,6 +107,43 @@ def _summary(grid: _Grid) -> list[str]:
         counts = [str(grid.get(bench, c).n) if grid.get(bench, c) else MISSING for c in grid.columns]
         rows.append([bench, *_compare(grid, bench, lambda run: run.accuracy), " / ".join(counts)])
     return lines + _table(header, rows)
+
+
+def _interval(records: list) -> str:
+    """'24.0 [16.6–33.4]': accuracy and its 95% Wilson interval, in percent."""
+    if not records:
+        return MISSING
+    correct = sum(record.correct for record in records)
+    low, high = wilson_interval(correct, len(records))
+    return f"{100 * correct / len(records):.1f} [{100 * low:.1f}–{100 * high:.1f}]"
+
+
+def _intervals(grid: _Grid) -> list[str]:
+    """Every cell with its 95% interval, by language where the benchmark marks one, and each
+    column against the first item by item (only it right / only the first right, sign test p)."""
+    rows = []
+    for bench in grid.benches:
+        for index, column in enumerate(grid.columns):
+            run = grid.get(bench, column)
+            if run is None:
+                continue
+            languages = {}
+            for record in run.records:
+                languages.setdefault(record_language(record), []).append(record)
+            by_language = [_interval(languages.get(lang, [])) if None not in languages else MISSING
+                           for lang in ("en", "zh")]
+            base = grid.get(bench, grid.columns[0])
+            versus = MISSING
+            if index and base is not None:
+                pair = paired(base, run)
+                versus = f"+{pair['tuned_only']} / −{pair['base_only']}, p = {pair['p_value']:.2g}"
+            rows.append([bench, column, _interval(run.records), *by_language, versus])
+    header = ["benchmark", "model", "all", "en", "zh", f"vs {grid.columns[0]} (sign test)"]
+    return ["## 95% confidence intervals and paired tests", "",
+            "Accuracy (%) with its 95% Wilson interval, by language where the benchmark marks one; "
+            f"against **{grid.columns[0]}**: items only this model gets right / only the first does, "
+            "and the exact sign test of that split (below 0.05 the difference is unlikely to be chance).", "",
+            *_table(header, rows)]
 
 
 def _scores_table(grid: _Grid) -> list[str]:
@@ -188,7 +227,9 @@ def _charts(grid: _Grid, out: Path) -> dict[str, str]:
     """PNG bar charts; returns name -> file name relative to the report."""
     charts = {}
     values = [[_accuracy(grid.get(b, c)) for b in grid.benches] for c in grid.columns]
-    charts["accuracy"] = _bar_chart(out / "accuracy.png", grid.benches, grid.columns, values, "accuracy (%)")
+    errors = [[_error_bar(grid.get(b, c)) for b in grid.benches] for c in grid.columns]
+    charts["accuracy"] = _bar_chart(out / "accuracy.png", grid.benches, grid.columns, values,
+                                    "accuracy (%), 95% intervals", errors)
     for bench in grid.benches:
         categories = _categories(grid, bench)
         if 2 <= len(categories) <= MAX_CATEGORY_ROWS:
@@ -202,12 +243,23 @@ def _accuracy(run: RunResult | None) -> float | None:
     return 100 * run.accuracy if run else None
 
 
+def _error_bar(run: RunResult | None) -> tuple[float, float] | None:
+    """How far the 95% interval reaches below and above the accuracy, in points."""
+    if not run or not run.n:
+        return None
+    correct = sum(record.correct for record in run.records)
+    low, high = wilson_interval(correct, run.n)
+    value = correct / run.n
+    return 100 * (value - low), 100 * (high - value)
+
+
 def _category_accuracy(run: RunResult | None, category: str) -> float | None:
     score = run.per_category().get(category) if run else None
     return 100 * score.accuracy if score else None
 
 
-def _bar_chart(path: Path, groups: list[str], series: list[str], values: list[list[float | None]], title: str) -> str:
+def _bar_chart(path: Path, groups: list[str], series: list[str], values: list[list[float | None]], title: str,
+               errors: list[list[tuple[float, float] | None]] | None = None) -> str:
     from matplotlib.figure import Figure  # no pyplot: no global backend state, safe in threads
 
     width = 0.8 / max(len(series), 1)
@@ -217,6 +269,10 @@ def _bar_chart(path: Path, groups: list[str], series: list[str], values: list[li
         positions = [g + index * width - 0.4 + width / 2 for g in range(len(groups))]
         heights = [v if v is not None else 0.0 for v in row]
         bars = axes.bar(positions, heights, width, label=name)
+        if errors is not None:
+            spans = [span or (0.0, 0.0) for span in errors[index]]
+            axes.errorbar(positions, heights, yerr=[[low for low, _ in spans], [high for _, high in spans]],
+                          fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
         for bar, value in zip(bars, row):
             label = MISSING if value is None else f"{value:.0f}"
             axes.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height()),

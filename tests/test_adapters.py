@@ -112,6 +112,37 @@ def test_eval_card_command(tmp_path):
     assert json.loads((tmp_path / "card" / "card.json").read_text(encoding="utf-8"))["default"] is True
 
 
+def test_the_card_reports_public_sources_never_trained_on(tmp_path):
+    base = [_run("base", "lingxi_tools", {"calculator": [False, True]}),
+            _run("base", "api_bank", {"level-1": [False] * 5 + [True] * 3}),
+            _run("base", "seal_tools", {"s": [True, True]})]
+    tuned = [_run("tuned", "lingxi_tools", {"calculator": [True, True]}),
+             _run("tuned", "api_bank", {"level-1": [True] * 4 + [False] * 4}),
+             _run("tuned", "seal_tools", {"s": [True, False]})]
+    card = write_adapter_card(base, tuned, tmp_path / "card", "x", held_out={"api_bank": "api_bank"})
+    entry = card["held_out"]["api_bank"]
+    assert (entry["n"], entry["base"], entry["tuned"]) == (8, 3 / 8, 4 / 8)
+    assert (entry["paired"]["tuned_only"], entry["paired"]["base_only"]) == (4, 3)
+    assert "seal_tools" not in card["held_out"]  # trained on: no generalization claim
+    readme = (tmp_path / "card" / "README.md").read_text(encoding="utf-8")
+    assert "never trained on" in readme and "| api_bank | api_bank | 8 | 37.5% | 50.0% | 4 / 3 |" in readme
+    assert write_adapter_card(base, tuned, tmp_path / "plain", "x")["held_out"] == {}
+    assert "never trained on" not in (tmp_path / "plain" / "README.md").read_text(encoding="utf-8")
+
+
+def test_eval_card_reads_the_held_out_sources_from_the_training_run(tmp_path):
+    from agent_app.cli import _held_out_sources
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("public_sets: default\npublic_held_out: [api_bank]\n", encoding="utf-8")
+    assert _held_out_sources(str(run)) == {"api_bank": "api_bank"}
+    (run / "config.yaml").write_text("public_sets: null\n", encoding="utf-8")  # no public data: all unseen
+    assert _held_out_sources(str(run)) == {"seal_tools": "seal_tools", "api_bank": "api_bank"}
+    (run / "config.yaml").write_text("public_sets: default\n", encoding="utf-8")  # before the field: all seen
+    assert _held_out_sources(str(run)) == {}
+
+
 def test_export_peft_halves_the_weights(tmp_path):
     import torch
     from safetensors.torch import load_file, save_file

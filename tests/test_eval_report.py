@@ -58,3 +58,39 @@ def test_same_model_twice_on_a_bench_gets_its_own_column(runs, tmp_path):
     text = write_report([runs[0], runs[0]], tmp_path / "twice").read_text()
     assert "| bfcl_simple | 25.0 | 25.0 (+0.0) | 4 / 4 |" in text.splitlines()
     assert "| benchmark | base | base (2) | items |" in text.splitlines()
+
+
+def test_report_gives_intervals_and_the_paired_test(runs, tmp_path):
+    lines = write_report(runs, tmp_path / "report").read_text().splitlines()
+    assert "## 95% confidence intervals and paired tests" in lines
+    # 1 of 4 and 2 of 4: Wilson intervals; tuned wins 1 item the base misses and loses none
+    assert "| bfcl_simple | base | 25.0 [4.6–69.9] | — | — | — |" in lines
+    assert "| bfcl_simple | tuned | 50.0 [15.0–85.0] | — | — | +1 / −0, p = 1 |" in lines
+
+
+def test_wilson_interval_and_sign_test():
+    from eval.stats import sign_test, wilson_interval
+
+    low, high = wilson_interval(24, 96)
+    assert (round(100 * low, 1), round(100 * high, 1)) == (17.4, 34.5)  # by hand: centre 0.2596, half-width 0.0855
+    assert wilson_interval(0, 10)[0] == 0.0 and 0.25 < wilson_interval(0, 10)[1] < 0.35
+    assert wilson_interval(10, 10)[1] == 1.0 and wilson_interval(10, 10)[0] < 1.0
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    assert sign_test(16, 9) == pytest.approx(0.2295, abs=1e-3)
+    assert sign_test(10, 0) == pytest.approx(2 / 1024)
+    assert sign_test(0, 0) == 1.0
+
+
+def test_lingxi_tools_report_splits_the_intervals_by_language(tmp_path):
+    bench = get_benchmark("lingxi_tools_legacy")
+    items = bench.load()
+    engine = ScriptedEngine(default="I am not sure.", name="silent")
+    run = run_benchmark(engine, bench, out_dir=tmp_path / "runs")
+    by_language = {lang: [r for r in run.records if r.details["language"] == lang] for lang in ("en", "zh")}
+    assert len(by_language["en"]) + len(by_language["zh"]) == len(items) == 96
+    row = next(line for line in write_report([run], tmp_path / "report").read_text().splitlines()
+               if line.startswith("| lingxi_tools_legacy | silent |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    for cell, records in zip(cells[3:5], (by_language["en"], by_language["zh"])):
+        share = 100 * sum(r.correct for r in records) / len(records)
+        assert cell.startswith(f"{share:.1f} [")
