@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, CliApp, CliPositionalArg, CliSubComm
 
 from agent_app.settings import ModelOptions, ServerOptions
 from model.quantize import QuantizeOptions
+from training.clean import CleanConfig
+from training.config import PublicSource
 from training.export import ExportOptions
 
 logger = logging.getLogger("lingxi")
@@ -106,8 +108,9 @@ class EvalCard(BaseModel):
         from eval.card import write_adapter_card
 
         training = _training_facts(self.train_run) if self.train_run else None
+        held_out = _held_out_sources(self.train_run) if self.train_run else None
         card = write_adapter_card(self.base, self.tuned, self.out, self.name, self.margin, training,
-                                  commands=["make finetune", "make ship-adapter"])
+                                  commands=["make finetune", "make ship-adapter"], held_out=held_out)
         gate = card["gate"]
         print(f"{self.name}: {gate['bench']} base {gate['base']:.1%} -> tuned {gate['tuned']:.1%}; "
               f"default: {'yes' if card['default'] else 'no'} -> {Path(self.out) / 'README.md'}")
@@ -175,6 +178,19 @@ class EvalDecision(ModelOptions):
             shutil.copyfile(plot, Path(self.card) / "call_decision.png")
             write_decision_section(Path(self.card) / "README.md", entry)
             print(f"recorded in {Path(self.card) / 'card.json'} and its README (on by default: {entry['default']})")
+
+
+def _held_out_sources(run_dir: str) -> dict[str, str]:
+    """The public sources a training run never saw, with the benchmark of each: all of them when it
+    used no public sets, else those its config held out (`public_held_out`; a run written before
+    that field existed trained on every source)."""
+    import yaml
+
+    from training.converters.public import PUBLIC_SOURCES, SOURCE_BENCHMARKS
+
+    config = yaml.safe_load((Path(run_dir) / "config.yaml").read_text(encoding="utf-8")) or {}
+    unseen = PUBLIC_SOURCES if not config.get("public_sets") else config.get("public_held_out") or []
+    return {source: SOURCE_BENCHMARKS[source] for source in unseen if source in SOURCE_BENCHMARKS}
 
 
 def _training_facts(run_dir: str) -> dict:
@@ -269,10 +285,14 @@ class DataBuild(BaseModel):
     count: int = Field(50, ge=0, description="conversations per scenario kind (calculator, parallel, python, "
                                              "web_search, knowledge_base, fetch_url, no_tool, irrelevant)")
     gsm8k: int = Field(0, ge=0, description="also this many GSM8K train items as calculator trajectories")
+    irrelevance: int = Field(0, ge=0, description="also this many BFCL-style irrelevance conversations: public "
+                                                  "tool schemas offered with requests none of them serve")
+    held_out: list[PublicSource] = Field(["api_bank"], description="public sources whose schemas are never used "
+                                                                   "(their benchmarks measure generalization)")
     all_tools_share: float = Field(0.5, ge=0, le=1, description="share that offers all five tools")
     seed: int = Field(0, description="seed of the generator")
-    data_dir: str | None = Field(None, description="folder with gsm8k/train.jsonl (default: $LINGXI_DATA_DIR "
-                                                   "or ../shared/data)")
+    data_dir: str | None = Field(None, description="folder with gsm8k/train.jsonl and the public sets (default: "
+                                                   "$LINGXI_DATA_DIR or ../shared/data)")
 
     def cli_cmd(self) -> None:
         import json
@@ -284,6 +304,11 @@ class DataBuild(BaseModel):
         if self.gsm8k:
             results.append(convert_gsm8k(self.data_dir or default_data_dir(), self.gsm8k, self.seed,
                                          all_tools_share=self.all_tools_share))
+        if self.irrelevance:
+            from training.converters.irrelevance import convert_irrelevance
+
+            results.append(convert_irrelevance(self.data_dir or default_data_dir(), self.irrelevance, self.seed,
+                                               held_out=self.held_out))
         path = Path(self.file)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", encoding="utf-8") as handle:
@@ -295,11 +320,50 @@ class DataBuild(BaseModel):
         print(f"wrote {sum(len(r.conversations) for r in results)} conversations -> {path}")
 
 
+class DataClean(CleanConfig):
+    """Clean conversation JSONL: drop duplicates, near duplicates, eval leakage, bad lengths and languages."""
+
+    file: CliPositionalArg[str] = Field(description="the JSONL file to clean (as `lingxi data build` writes it)")
+    out: CliPositionalArg[str] = Field(description="the JSONL file of kept conversations (written atomically)")
+    report: str | None = Field(None, description="the JSON report (default: OUT with .report.json)")
+    dropped: str | None = Field(None, description="also write the dropped records with their reasons (JSONL)")
+
+    def cli_cmd(self) -> None:
+        from rich.console import Console
+
+        from agent_app.progress import progress_bar
+        from training.clean import clean_file
+
+        config = CleanConfig(**self.model_dump(include=set(CleanConfig.model_fields)))
+        with progress_bar("clean") as advance:
+            report = clean_file(self.file, self.out, config, self.report, self.dropped, progress=advance)
+        Console().print(_clean_table(report))
+        print(f"kept {report.records_out} of {report.records_in} -> {self.out}; report: {report.paths['report']}")
+
+
+def _clean_table(report):
+    """The report of `lingxi data clean` as a rich table: what went, why, and one example each."""
+    from rich.table import Table
+
+    table = Table(title=f"{report.records_in} in, {report.records_out} out "
+                        f"(held-out requests checked: {report.held_out})")
+    table.add_column("dropped for")
+    table.add_column("records", justify="right")
+    table.add_column("example", overflow="fold", max_width=70)
+    examples = report.examples(per_reason=1)
+    for reason, count in report.to_dict()["dropped"].items():
+        table.add_row(reason, str(count), examples[reason][0]["excerpt"])
+    languages = ", ".join(f"{name} {count}" for name, count in report.languages_out.most_common())
+    table.caption = f"kept by language: {languages or 'none'}"
+    return table
+
+
 class Data(BaseModel):
     """Training data tools."""
 
     check: CliSubCommand[DataCheck]
     build: CliSubCommand[DataBuild]
+    clean: CliSubCommand[DataClean]
 
     def cli_cmd(self) -> None:
         CliApp.run_subcommand(self)

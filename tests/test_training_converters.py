@@ -113,6 +113,10 @@ def test_real_public_sets():
     assert with_calls == {"glaive_toolcall_en_demo": 153, "glaive_toolcall_zh_demo": 157,
                           "seal_tools_dev": 700, "api_bank_level1": 203}
     assert results["seal_tools_dev"].notes["examples cut to their first wave"] == 27
+    held_out = {r.name for r in convert_public_sets(SHARED, held_out=["api_bank"])}
+    assert held_out == set(results) - {"api_bank_level1"}
+    with pytest.raises(ValueError, match="unknown public source"):
+        convert_public_sets(SHARED, held_out=["bfcl"])
     for result in results.values():
         for conversation in result.conversations:
             assert not [p for p in conversation.validate() if p.severity == "error"], conversation.id

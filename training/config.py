@@ -24,6 +24,8 @@ from training.errors import TrainingError
 Method = Literal["full", "lora", "qlora"]
 Task = Literal["sft", "pretrain"]
 DataFormat = Literal["auto", "openai", "sharegpt", "alpaca", "text"]
+PublicSource = Literal["glaive", "seal_tools", "api_bank"]
+"""The public training sources of `public_sets` (training/converters/public.py)."""
 RECIPES_DIR = Path(__file__).parent / "recipes"
 _NAME = re.compile(r"^[A-Za-z0-9][\w.-]*$")
 
@@ -75,6 +77,10 @@ class TrainConfig(BaseModel):
                                                       "'default' means $LINGXI_DATA_DIR or ../shared/data")
     public_share: float = Field(1.0, gt=0, le=1, description="share of the public-set conversations to use "
                                                            "(a fixed-seed sample)")
+    public_held_out: list[PublicSource] = Field(["api_bank"], description="public sources never trained on, so "
+                                                "that their benchmarks measure function sets the model has not "
+                                                "seen (the eval card's held-out column); API-Bank level-1 by "
+                                                "default, whose benchmark asks the very dialogues it trains on")
     public_irrelevant_share: float = Field(0.0, ge=0, le=1, description="share of Seal-Tools queries that also "
                                                                         "yield a no-call example with unrelated tools")
     tool_use: int = Field(0, ge=0, description="conversations per scenario kind from Lingxi's tool-use builder "
@@ -89,6 +95,14 @@ class TrainConfig(BaseModel):
                                                           "public_sets, else the default data folder)")
     tool_use_gsm8k: int = Field(0, ge=0, description="GSM8K train items as multi-step calculator trajectories "
                                                      "(from the public-sets folder, gsm8k/train.jsonl)")
+    tool_use_public_irrelevance: int = Field(0, ge=0, description="BFCL-style irrelevance conversations: public "
+                                                                  "tool schemas offered with requests none of them "
+                                                                  "serve, answered without a call (schemas from the "
+                                                                  "public-sets folder, less public_held_out)")
+    clean_data: bool = Field(False, description="clean the assembled conversations before training (`lingxi data "
+                                                "clean`'s steps with its defaults: exact and near duplicates, "
+                                                "leakage against the held-out tool-use splits, length, language); "
+                                                "the report goes to the run folder as clean.report.json")
     max_examples: int | None = Field(None, ge=1, description="use at most this many examples (after shuffling)")
     eval_data: list[str] = Field(default_factory=list, description="held-out files for the eval loss")
     eval_share: float = Field(0.0, ge=0, lt=1, description="share of the training examples held out for "
@@ -154,7 +168,8 @@ class TrainConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> "TrainConfig":
-        if self.task == "pretrain" and (self.public_sets or self.tool_use or self.tool_use_gsm8k):
+        if self.task == "pretrain" and (self.public_sets or self.tool_use or self.tool_use_gsm8k
+                                        or self.tool_use_public_irrelevance):
             raise ValueError("public_sets and tool_use are conversations: use task 'sft' (pretrain reads raw text)")
         unknown = set(self.tool_use_weights) - set(TOOL_USE_KINDS)
         if unknown:
@@ -196,7 +211,8 @@ class TrainConfig(BaseModel):
 
     def check_inputs(self) -> None:
         """Raise ConfigError for data the run cannot start without (called before any loading)."""
-        if not (self.data or self.public_sets or self.tool_use or self.tool_use_gsm8k or self.tool_use_public_chat):
+        if not (self.data or self.public_sets or self.tool_use or self.tool_use_gsm8k or self.tool_use_public_chat
+                or self.tool_use_public_irrelevance):
             raise ConfigError("no training data: set `data` (files), `public_sets` (a folder) or `tool_use`")
         for path in [*self.data_paths(), *(Path(_expand(p)) for p in self.eval_data)]:
             if not path.is_file():
@@ -208,8 +224,21 @@ class TrainConfig(BaseModel):
         if self.tool_use_public_chat and not (self.builder_data_dir() / "train_toolcall").is_dir():
             raise ConfigError(f"tool_use_public_chat needs {self.builder_data_dir() / 'train_toolcall'} "
                               "(the glaive demos and identity.json; set LINGXI_DATA_DIR or public_sets)")
+        if self.tool_use_public_irrelevance and not self._has_irrelevance_schemas():
+            raise ConfigError(f"tool_use_public_irrelevance needs public tool schemas under {self.builder_data_dir()} "
+                              "(seal_tools/tool.jsonl, api_bank/apis.json or train_toolcall/glaive_toolcall_*.json, "
+                              f"from sources not in public_held_out {self.public_held_out}; set LINGXI_DATA_DIR or "
+                              "public_sets)")
         if folder is not None and not folder.is_dir():
             raise ConfigError(f"public_sets folder not found: {folder} (set LINGXI_DATA_DIR or the path)")
+
+    def _has_irrelevance_schemas(self) -> bool:
+        """Whether the builder's data folder holds the schemas of a public source not held out."""
+        from training.converters.irrelevance import SCHEMA_FILES
+
+        folder = self.builder_data_dir()
+        return any((folder / name).is_file() for source, names in SCHEMA_FILES.items()
+                   if source not in self.public_held_out for name in names)
 
 
 def _expand(path: str) -> str:

@@ -8,10 +8,12 @@ run continues exactly at the data position its checkpoint stored.
 """
 from __future__ import annotations
 
+import json
 import logging
 import random
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from training.config import ConfigError, TrainConfig
@@ -43,7 +45,8 @@ def read_run_examples(config: TrainConfig) -> list[Conversation | TextExample]:
     if folder is not None:
         from training.converters.public import convert_public_sets
 
-        for converted in convert_public_sets(folder, irrelevant_share=config.public_irrelevant_share):
+        for converted in convert_public_sets(folder, irrelevant_share=config.public_irrelevant_share,
+                                             held_out=config.public_held_out):
             logger.info("%s", converted.summary())
             conversations = converted.conversations
             if config.public_share < 1:
@@ -59,13 +62,30 @@ def read_run_examples(config: TrainConfig) -> list[Conversation | TextExample]:
                           f"{type(wrong[0]).__name__}s (from {wrong[0].source})")
     if not examples:
         raise ConfigError("the data files hold no usable examples")
+    if config.clean_data and wanted is Conversation:
+        examples = clean_examples(examples, config.out_dir / "clean.report.json")
     random.Random(config.seed).shuffle(examples)
     return examples[: config.max_examples] if config.max_examples else examples
 
 
+def clean_examples(conversations: list[Conversation], report_path: Path) -> list[Conversation]:
+    """The conversations `lingxi data clean` would keep (its default steps), in order; its report
+    is written to `report_path`."""
+    from training.clean import clean
+
+    _, report = clean([conversation.to_record() for conversation in conversations])
+    dropped = {drop.index for drop in report.drops}
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    report_path.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    logger.info("cleaning kept %d of %d conversations (dropped: %s); report: %s", len(conversations) - len(dropped),
+                len(conversations), dict(report.dropped), report_path)
+    return [conversation for index, conversation in enumerate(conversations) if index not in dropped]
+
+
 def tool_use_examples(config: TrainConfig) -> list[Conversation]:
     """The tool-use builder's conversations the config asks for (training/converters/tool_use.py)."""
-    if not config.tool_use and not config.tool_use_gsm8k and not config.tool_use_public_chat:
+    if not (config.tool_use or config.tool_use_gsm8k or config.tool_use_public_chat
+            or config.tool_use_public_irrelevance):
         return []
     from training.converters.tool_use import convert_gsm8k, convert_public_chat, convert_scenarios
 
@@ -78,6 +98,11 @@ def tool_use_examples(config: TrainConfig) -> list[Conversation]:
     if config.tool_use_gsm8k:
         converted.append(convert_gsm8k(config.builder_data_dir(), config.tool_use_gsm8k, config.seed,
                                        all_tools_share=config.tool_use_all_tools_share))
+    if config.tool_use_public_irrelevance:
+        from training.converters.irrelevance import convert_irrelevance
+
+        converted.append(convert_irrelevance(config.builder_data_dir(), config.tool_use_public_irrelevance,
+                                             config.seed, held_out=config.public_held_out))
     for result in converted:
         logger.info("%s", result.summary())
     return [conversation for result in converted for conversation in result.conversations]

@@ -56,7 +56,9 @@ def iter_json_records(path: str | Path, text: str | None = None) -> Iterator[Raw
 
 
 def _iter_lines(name: str, text: str) -> Iterator[RawRecord]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" only: str.splitlines() would also split at U+2028 and U+2029, which
+    # json.dumps(ensure_ascii=False) leaves raw inside strings (GSM8K questions hold some).
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
