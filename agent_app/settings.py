@@ -12,7 +12,8 @@ from tools import lingxi_home  # noqa: F401  (the one data directory, defined wh
 
 
 class ModelOptions(EngineConfig):
-    model: str = Field("bundled", description="bundled, a .gguf file, a Hugging Face folder or hub id")
+    model: str = Field("bundled", description="bundled, qwen2.5-coder-0.5b (opt-in, see README), a .gguf file, "
+                                              "a Hugging Face folder or hub id")
     adapter: str | None = Field("default", description="a LoRA adapter: peft folder, GGUF LoRA file, a shipped "
                                                        "adapter (lingxi-tools), 'none', or 'default' (the shipped "
                                                        "adapter the bundled model is served with, if any)")

@@ -44,3 +44,7 @@ class GenerationError(ModelError):
 
 class GrammarError(ModelError):
     """A schema an engine cannot turn into a grammar for constrained decoding."""
+
+
+class ModelIntegrityError(ModelError):
+    """Weights whose size or sha256 differ from the pinned ones: they were deleted, never loaded."""

