@@ -240,8 +240,8 @@ def test_calculator_expressions_evaluate_to_sensible_finite_numbers(lang, observ
             assert result.ok, (phrasing.request, expression, result.content)
             number = G._numeric(result.content)
             assert number is not None and math.isfinite(number) and abs(number) < 1e9, (expression, result.content)
-            answer = phrasing.answer.format(**values, value=G._short(result.content))
-            assert G._short(result.content) in answer
+            answer = phrasing.answer.format(**values, value=G.quoted_value(result.content))
+            assert G.quoted_value(result.content) in answer
             request = phrasing.request.format(**values)
             assert "{" not in request and "{" not in answer
 

@@ -78,9 +78,13 @@ def bank(split: Split, name: str, language: Language | None = None) -> list:
     return in_split(entries(P), split) + entries(T) + (composed(name, language) if language else [])
 
 
-def phrasing_module(split: Split):
-    """The module whose entities `split` uses (for distractors drawn from the split's own world)."""
-    return OWN_BANKS.get(split, P)
+def distractor_notes(split: Split, language: Language) -> list:
+    """The notes a knowledge-base search may also return, from the split's own world: training
+    only its own notes (never a legacy project, not even as a distractor); val and test their
+    modules'; legacy any note of phrasings.py, as its items have always had."""
+    if split == "train":
+        return bank(split, "NOTES", language)
+    return OWN_BANKS.get(split, P).NOTES[language]
 
 
 @dataclass
@@ -174,7 +178,8 @@ def _draw(slots: dict[str, tuple[int, int]], rng: random.Random) -> dict[str, in
     return {name: rng.randint(low, high) for name, (low, high) in slots.items()}
 
 
-def _calc_value(observer: Observer, expression: str) -> str:
+def calculator_result(observer: Observer, expression: str) -> str:
+    """What the real calculator returns for a gold expression (a failing gold is a bug: ValueError)."""
     result = observer.registry.call("calculator", {"expression": expression})
     if not result.ok:
         raise ValueError(f"gold expression {expression!r} failed: {result.content}")
@@ -194,9 +199,9 @@ def make_calculator(lang: Language, split: Split, rng: random.Random, observer: 
     if "sq" in values and rng.random() < 0.5:
         values["sq"] = rng.randint(2, 70) ** 2
     expression = _fill(phrasing.expression, values)
-    value = _calc_value(observer, expression)
+    value = calculator_result(observer, expression)
     return {"request": _fill(phrasing.request, values), "calls": [{"name": "calculator", "arguments": {"expression": expression}}],
-            "answer": _fill(phrasing.answer, {**values, "value": _short(value)}),
+            "answer": _fill(phrasing.answer, {**values, "value": quoted_value(value)}),
             "expect": {"values": [_numeric(value)]}}
 
 
@@ -204,8 +209,8 @@ def make_parallel(lang: Language, split: Split, rng: random.Random, observer: Ob
     request, expressions, answer = rng.choice(bank(split, "PARALLEL", lang))
     values = _draw(P.PARALLEL_SLOTS, rng)
     filled = [_fill(expression, values) for expression in expressions]
-    results = [_calc_value(observer, expression) for expression in filled]
-    shown = {f"v{i}": _short(result) for i, result in enumerate(results)}
+    results = [calculator_result(observer, expression) for expression in filled]
+    shown = {f"v{i}": quoted_value(result) for i, result in enumerate(results)}
     return {"request": _fill(request, values),
             "calls": [{"name": "calculator", "arguments": {"expression": e}} for e in filled],
             "answer": _fill(answer, {**values, **shown}), "expect": {"values": [_numeric(r) for r in results]}}
@@ -252,7 +257,7 @@ def make_knowledge(lang: Language, split: Split, rng: random.Random, observer: O
                     {"project": note.project, "attribute": note.attribute})
     query = f"{note.project} {note.attribute}"
     passages = [format_passage(1, note.document, "chunk 0", 0.71, note.passage)]
-    notes = phrasing_module(split).NOTES[lang]  # the distractor: any note of the split's own world
+    notes = distractor_notes(split, lang)
     other = rng.choice([n for n in notes if n.project != note.project])
     passages.append(format_passage(2, other.document, "chunk 0", 0.32, other.passage))
     canned = render_observation(ExternalContent(source=f"knowledge base search for {query!r}", text="\n\n".join(passages)),
@@ -293,7 +298,7 @@ NEEDED = {"calculator": ["calculator"], "parallel": ["calculator"], "python": ["
           "knowledge_base": ["knowledge_base"], "fetch_url": ["fetch_url"], "no_tool": [], "irrelevant": []}
 
 
-def _short(value: str) -> str:
+def quoted_value(value: str) -> str:
     """The calculator's value as an answer quotes it: '0.333… (= 1/3)' -> '0.333…'."""
     return value.split(" (")[0]
 
