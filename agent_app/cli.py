@@ -285,6 +285,8 @@ class DataBuild(BaseModel):
     count: int = Field(50, ge=0, description="conversations per scenario kind (calculator, parallel, python, "
                                              "web_search, knowledge_base, fetch_url, no_tool, irrelevant)")
     gsm8k: int = Field(0, ge=0, description="also this many GSM8K train items as calculator trajectories")
+    multistep: int = Field(0, ge=0, description="also this many multi-step conversations: the knowledge base, web "
+                                                "search or a page finds a number, then the calculator uses it")
     irrelevance: int = Field(0, ge=0, description="also this many BFCL-style irrelevance conversations: public "
                                                   "tool schemas offered with requests none of them serve")
     held_out: list[PublicSource] = Field(["api_bank"], description="public sources whose schemas are never used "
@@ -304,6 +306,10 @@ class DataBuild(BaseModel):
         if self.gsm8k:
             results.append(convert_gsm8k(self.data_dir or default_data_dir(), self.gsm8k, self.seed,
                                          all_tools_share=self.all_tools_share))
+        if self.multistep:
+            from training.converters.multistep import convert_multistep
+
+            results.append(convert_multistep(self.multistep, self.seed, self.all_tools_share))
         if self.irrelevance:
             from training.converters.irrelevance import convert_irrelevance
 

@@ -95,6 +95,10 @@ class TrainConfig(BaseModel):
                                                           "public_sets, else the default data folder)")
     tool_use_gsm8k: int = Field(0, ge=0, description="GSM8K train items as multi-step calculator trajectories "
                                                      "(from the public-sets folder, gsm8k/train.jsonl)")
+    tool_use_multistep: int = Field(0, ge=0, description="multi-step conversations that chain two tools across "
+                                                         "turns: the knowledge base, web search or a page finds a "
+                                                         "number, then the calculator computes with it (English "
+                                                         "and Chinese; training/converters/multistep.py)")
     tool_use_public_irrelevance: int = Field(0, ge=0, description="BFCL-style irrelevance conversations: public "
                                                                   "tool schemas offered with requests none of them "
                                                                   "serve, answered without a call (schemas from the "
@@ -169,7 +173,7 @@ class TrainConfig(BaseModel):
     @model_validator(mode="after")
     def _check_consistency(self) -> "TrainConfig":
         if self.task == "pretrain" and (self.public_sets or self.tool_use or self.tool_use_gsm8k
-                                        or self.tool_use_public_irrelevance):
+                                        or self.tool_use_multistep or self.tool_use_public_irrelevance):
             raise ValueError("public_sets and tool_use are conversations: use task 'sft' (pretrain reads raw text)")
         unknown = set(self.tool_use_weights) - set(TOOL_USE_KINDS)
         if unknown:
@@ -211,8 +215,8 @@ class TrainConfig(BaseModel):
 
     def check_inputs(self) -> None:
         """Raise ConfigError for data the run cannot start without (called before any loading)."""
-        if not (self.data or self.public_sets or self.tool_use or self.tool_use_gsm8k or self.tool_use_public_chat
-                or self.tool_use_public_irrelevance):
+        if not (self.data or self.public_sets or self.tool_use or self.tool_use_gsm8k or self.tool_use_multistep
+                or self.tool_use_public_chat or self.tool_use_public_irrelevance):
             raise ConfigError("no training data: set `data` (files), `public_sets` (a folder) or `tool_use`")
         for path in [*self.data_paths(), *(Path(_expand(p)) for p in self.eval_data)]:
             if not path.is_file():

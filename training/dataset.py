@@ -84,7 +84,7 @@ def clean_examples(conversations: list[Conversation], report_path: Path) -> list
 
 def tool_use_examples(config: TrainConfig) -> list[Conversation]:
     """The tool-use builder's conversations the config asks for (training/converters/tool_use.py)."""
-    if not (config.tool_use or config.tool_use_gsm8k or config.tool_use_public_chat
+    if not (config.tool_use or config.tool_use_gsm8k or config.tool_use_multistep or config.tool_use_public_chat
             or config.tool_use_public_irrelevance):
         return []
     from training.converters.tool_use import convert_gsm8k, convert_public_chat, convert_scenarios
@@ -98,6 +98,10 @@ def tool_use_examples(config: TrainConfig) -> list[Conversation]:
     if config.tool_use_gsm8k:
         converted.append(convert_gsm8k(config.builder_data_dir(), config.tool_use_gsm8k, config.seed,
                                        all_tools_share=config.tool_use_all_tools_share))
+    if config.tool_use_multistep:
+        from training.converters.multistep import convert_multistep
+
+        converted.append(convert_multistep(config.tool_use_multistep, config.seed, config.tool_use_all_tools_share))
     if config.tool_use_public_irrelevance:
         from training.converters.irrelevance import convert_irrelevance
 
