@@ -273,9 +273,10 @@ def _bar_chart(path: Path, groups: list[str], series: list[str], values: list[li
             spans = [span or (0.0, 0.0) for span in errors[index]]
             axes.errorbar(positions, heights, yerr=[[low for low, _ in spans], [high for _, high in spans]],
                           fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
-        for bar, value in zip(bars, row):
+        tops = [high for _, high in spans] if errors is not None else [0.0] * len(row)
+        for bar, value, top in zip(bars, row, tops):  # the label above the interval, not on it
             label = MISSING if value is None else f"{value:.0f}"
-            axes.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            axes.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height() + top),
                           ha="center", va="bottom", fontsize=7)
     axes.set_xticks(range(len(groups)))
     axes.set_xticklabels(groups, rotation=30 if len(groups) > 3 else 0, ha="right" if len(groups) > 3 else "center",
