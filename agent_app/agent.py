@@ -47,6 +47,16 @@ class Agent:
         self.protocol = protocol or NativeProtocol()
         self.config = config or AgentConfig()
 
+    def warm(self) -> bool:
+        """Evaluate the start every first step shares (system prompt, tools, the user turn's
+        opening) ahead of time, so that a new conversation starts at once. False: the engine
+        keeps no prompt states."""
+        memory = Memory()
+        memory.append(UserStep(""))
+        tools = self.registry.schemas(self.config.tool_names)
+        return self.engine.warm(self.protocol.build_request(self.config.system_prompt, memory, tools,
+                                                            self.config.sampling))
+
     def run(self, user_message: str, memory: Memory | None = None,
             on_step: Callable[[Step], None] | None = None,
             cancel: threading.Event | None = None) -> Iterator[AgentEvent]:

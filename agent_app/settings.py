@@ -30,3 +30,5 @@ class ServerOptions(BaseModel):
                                                            "(default: the model's own)")
     stall_timeout: float = Field(60.0, gt=0, description="seconds a generation may go without output "
                                                          "before it is stopped (the client gets an error)")
+    warm_prompts: bool = Field(True, description="at start-up, evaluate the agent's prompt with all tools "
+                                                 "once, so the first conversation starts at once")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
+import time
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -10,6 +12,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
 
+from agent_app.agent import Agent
 from agent_app.server import agent_routes, chat_routes
 from agent_app.server.errors import install_error_handlers
 from agent_app.server.state import ServerState
@@ -18,6 +21,7 @@ from agent_app.store import ConversationStore
 from tools import ToolRegistry, default_registry, lingxi_home
 from model.engines.base import ChatEngine
 from model.engines.queued import QueuedEngine
+from model.errors import ModelError
 
 logger = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False)
@@ -37,7 +41,7 @@ def create_app(engine: ChatEngine, options: ServerOptions | None = None, registr
     app = FastAPI(title="Lingxi", version="0.1.0", lifespan=_lifespan, openapi_url=None, docs_url=None,
                   redoc_url=None, description="OpenAI-compatible chat completions with tool calling, on a local model.")
     app.state.lingxi = ServerState(engine=queued, model_name=options.served_model_name or engine.name,
-                                   registry=registry, store=store)
+                                   registry=registry, store=store, warm_prompts=options.warm_prompts)
     install_error_handlers(app)
 
     guarded = [Depends(_api_key_guard(options))]
@@ -49,16 +53,37 @@ def create_app(engine: ChatEngine, options: ServerOptions | None = None, registr
     @app.get("/health")
     async def health() -> dict:
         state: ServerState = app.state.lingxi
-        return {"status": "ok", "model": state.model_name, "waiting": state.engine.waiting}
+        return {"status": "ok", "model": state.model_name, "waiting": state.engine.waiting,
+                "warm": state.warmed.is_set()}
 
     return app
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
+    state: ServerState = app.state.lingxi
+    if state.warm_prompts:
+        threading.Thread(target=warm_agent, args=(state.engine, state.registry, state.warmed),
+                         name="lingxi-warm", daemon=True).start()
+    else:
+        state.warmed.set()
     yield
     app.state.lingxi.executor.shutdown(wait=False, cancel_futures=True)
     app.state.lingxi.store.close()
+
+
+def warm_agent(engine: ChatEngine, registry: ToolRegistry, done: threading.Event) -> None:
+    """Evaluate the default agent's first prompt (all tools, no system prompt) ahead of the first
+    user; requests that arrive meanwhile wait their turn in the queue."""
+    started = time.monotonic()
+    try:
+        if Agent(engine, registry).warm():
+            logger.info("warmed the agent's prompt with %d tools in %.1f s", len(registry.names()),
+                        time.monotonic() - started)
+    except ModelError as error:
+        logger.warning("warming the agent's prompt failed: %s", error)
+    finally:
+        done.set()
 
 
 def _api_key_guard(options: ServerOptions):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -17,6 +18,10 @@ class ServerState:
     registry: ToolRegistry
     store: ConversationStore
     aliases: tuple[str, ...] = ("bundled", "default", "lingxi")
+    warm_prompts: bool = False
+    """Whether start-up evaluates the default agent's prompt ahead of the first request."""
+    warmed: threading.Event = field(default_factory=threading.Event)
+    """Set once that start-up warming has ended (done, failed, or nothing to warm)."""
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(64, "lingxi-gen"))
     tasks: set[asyncio.Task] = field(default_factory=set)
 

@@ -77,6 +77,11 @@ class ChatEngine(ABC):
         when the engine cannot tell (model/call_decision.py)."""
         return None
 
+    def warm(self, request: ChatRequest) -> bool:
+        """Evaluate ``request``'s prompt ahead of time, so that a later request starting the same
+        way (its system prompt and tools) evaluates only its own tokens. False: nothing to warm."""
+        return False
+
     def close(self) -> None:
         """Free the backend's resources."""
 
@@ -158,6 +163,15 @@ class TemplatedEngine(ChatEngine):
 
     def count_prompt_tokens(self, request: ChatRequest) -> int:
         return self.generator.count_tokens(self.render_prompt(request))
+
+    def warm(self, request: ChatRequest) -> bool:
+        warm = getattr(self.generator, "warm", None)
+        if warm is None:
+            return False
+        warm(self.render_prompt(request))
+        if request.active_tools() and self.call_threshold is not None:
+            warm(self.render_prompt(replace(request, tool_choice="none")))  # what a calibrated "no call" continues
+        return True
 
     def next_token_logprobs(self, request: ChatRequest, candidates: list[str]) -> dict[str, float] | None:
         scorer = getattr(self.generator, "next_token_logprobs", None)

@@ -1,6 +1,7 @@
 """llama.cpp through llama-cpp-python: the default engine on a CPU, for GGUF files."""
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ import numpy as np
 
 from model.engines.base import TextChunk
 from model.engines.gbnf import schema_to_gbnf
+from model.engines.prompt_cache import PromptCache, common_prefix
 from model.errors import GenerationError, GrammarError
 from model.types import SamplingParams
 
@@ -28,7 +30,7 @@ class LlamaCppGenerator:
     """A GGUF model in process. Not thread-safe: callers serialise access (the server's queue)."""
 
     def __init__(self, model_path: str, n_ctx: int = 4096, n_threads: int | None = None,
-                 lora_path: str | None = None, stop: list[str] | None = None):
+                 lora_path: str | None = None, stop: list[str] | None = None, prompt_cache_mb: int = 256):
         from llama_cpp import Llama
 
         threads = n_threads or default_threads()
@@ -47,6 +49,10 @@ class LlamaCppGenerator:
         """Penalty on recently written tokens (llama.cpp's repeat_penalty over its last 64; 1: off)."""
         self._lock = threading.Lock()
         self._grammars: dict[str, Any] = {}
+        self.prompt_cache = PromptCache(prompt_cache_mb << 20) if prompt_cache_mb > 0 else None
+        """KV states of earlier prompts (model/engines/prompt_cache.py); None: off."""
+        self.restored = 0
+        """How many prompts started from a cached state instead of what the context held."""
 
     # -- metadata used to build the chat template --------------------------------------------
     @property
@@ -74,6 +80,7 @@ class LlamaCppGenerator:
 
         check = _CancelCheck(cancel)
         with self._lock:
+            self._restore_prefix(self.tokenize(prompt))
             try:
                 stream = self.llm.create_completion(
                     prompt,
@@ -95,6 +102,7 @@ class LlamaCppGenerator:
                     finish = choice.get("finish_reason") or finish
             except (RuntimeError, ValueError) as error:
                 raise GenerationError(f"llama.cpp failed: {error}") from error
+            self._save_state()
             yield TextChunk("", self._completion_tokens(prompt, finish, params.max_tokens))
         return "length" if finish == "length" else "stop"
 
@@ -135,34 +143,122 @@ class LlamaCppGenerator:
         return result
 
     def continuation_logprob(self, prompt: str, continuation: str) -> float:
-        """log P(``continuation`` | ``prompt``), token by token. The prompt stays in the KV cache:
-        a generation from it afterwards evaluates one token, not the prompt again."""
+        """log P(``continuation`` | ``prompt``). What the context lacks of the prompt and the
+        continuation are decoded in one batch, with logits from the prompt's last token on; then
+        the continuation is forgotten and the prompt stays in the KV cache: a generation from it
+        afterwards evaluates one token, not the prompt again."""
         tokens, extra = self.tokenize(prompt), self.tokenize(continuation)
-        total = 0.0
+        if not extra:
+            return 0.0
         with self._lock:
-            self._eval_prompt(tokens)
-            for index, token in enumerate(extra):
-                total += float(self._last_logprobs()[token])
-                if index + 1 < len(extra):
-                    self.llm.eval([token])
-            self.llm.n_tokens = len(tokens)  # forget the continuation; the next generate replays
-            self.llm._requires_eval = True   # the prompt's last token for its logits
-        return total
+            self._restore_prefix(tokens)
+            held = common_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), tokens)
+            start = min(held, len(tokens) - 1)
+            self.llm._ctx.kv_cache_seq_rm(-1, start, -1)
+            pending = tokens[start:] + extra[:-1]
+            rows = self._batch_logprobs(pending, start, scored_from=len(tokens) - 1 - start)
+            self.llm._ctx.kv_cache_seq_rm(-1, len(tokens), -1)  # forget the continuation
+            self.llm.input_ids[start: len(tokens)] = tokens[start:]
+            self.llm.n_tokens = len(tokens)
+            self.llm._requires_eval = True  # the next generate replays the prompt's last token for its logits
+            self._save_state()
+        return float(sum(row[token] for row, token in zip(rows, extra)))
+
+    def _batch_logprobs(self, tokens: list[int], start: int, scored_from: int = 0) -> list[np.ndarray]:
+        """Decode ``tokens`` at positions ``start``… in batches of at most n_batch; the
+        log-probabilities of the next token after each of ``tokens[scored_from:]``."""
+        from llama_cpp import llama_cpp
+
+        context, step, rows = self.llm._ctx.ctx, self.llm.n_batch, []
+        batch = llama_cpp.llama_batch_init(step, 0, 1)
+        try:
+            for offset in range(0, len(tokens), step):
+                chunk = tokens[offset: offset + step]
+                for index, token in enumerate(chunk):
+                    batch.token[index] = token
+                    batch.pos[index] = start + offset + index
+                    batch.n_seq_id[index] = 1
+                    batch.seq_id[index][0] = 0
+                    batch.logits[index] = offset + index >= scored_from
+                batch.n_tokens = len(chunk)
+                if llama_cpp.llama_decode(context, batch) != 0:
+                    raise GenerationError("llama.cpp could not decode the scored text")
+                rows += [_log_softmax(np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(context, index),
+                                                            shape=(self.llm.n_vocab(),)))
+                         for index in range(len(chunk)) if offset + index >= scored_from]
+        finally:
+            llama_cpp.llama_batch_free(batch)
+        return rows
+
+    def warm(self, prompt: str) -> None:
+        """Evaluate ``prompt`` now and keep its state, so that prompts starting with it later
+        (a new conversation with the same system prompt and tools) evaluate only what follows."""
+        with self._lock:
+            self._eval_prompt(self.tokenize(prompt))
 
     def _eval_prompt(self, tokens: list[int]) -> None:
-        """Evaluate ``tokens``, reusing the longest prefix already in the KV cache (as
-        llama-cpp-python's own generate does); the last token is always evaluated, for logits."""
+        """Evaluate ``tokens``, reusing the longest prefix the context or the prompt cache holds
+        (as llama-cpp-python's own generate does); the last token is always evaluated, for logits."""
+        self._restore_prefix(tokens)
         cached = self.llm.longest_token_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), tokens)
         self.llm.n_tokens = min(cached, len(tokens) - 1)  # eval() drops the KV cache from here on
         self.llm.eval(tokens[self.llm.n_tokens:])
+        self._save_state()
+
+    def _restore_prefix(self, tokens: list[int]) -> None:
+        """Load the cached state sharing the longest prefix with ``tokens`` when it shares more
+        than the context holds now; llama-cpp-python then evaluates only the rest."""
+        if self.prompt_cache is None:
+            return
+        found = self.prompt_cache.lookup(tokens)
+        if found is None:
+            return
+        entry, shared = found
+        if shared <= common_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), tokens):
+            return
+        from llama_cpp import llama_cpp
+
+        size = len(entry.state)
+        if llama_cpp.llama_state_seq_set_data(self.llm._ctx.ctx, entry.state, size, 0) != size:
+            logger.warning("restoring a cached prompt state failed; evaluating the prompt in full")
+            self.llm.reset()
+            self.llm._ctx.kv_cache_clear()
+            return
+        self.llm.input_ids[: len(entry.tokens)] = entry.tokens
+        self.llm.n_tokens = len(entry.tokens)
+        self.llm._requires_eval = True  # logits come from a decode, never from a restored state
+        self.restored += 1
+
+    def _save_state(self) -> None:
+        """Keep the state of what the context holds now (prompt and reply) in the prompt cache."""
+        count = self.llm.n_tokens
+        if self.prompt_cache is None or count < self.prompt_cache.min_tokens:
+            return
+        tokens = self.llm.input_ids[:count].tolist()
+        if self.prompt_cache.holds(tokens):
+            return
+        from llama_cpp import llama_cpp
+
+        self.llm._ctx.kv_cache_seq_rm(-1, count, -1)  # cells past n_tokens (a scored continuation)
+        context = self.llm._ctx.ctx
+        size = llama_cpp.llama_state_seq_get_size(context, 0)
+        state = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(context, state, size, 0)
+        if written != size:
+            state = (ctypes.c_uint8 * written).from_buffer_copy(state)
+        self.prompt_cache.store(tokens, state)
 
     def _last_logprobs(self) -> np.ndarray:
-        logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),)).astype(np.float64)
-        top = logits.max()
-        return logits - (np.log(np.exp(logits - top).sum()) + top)
+        return _log_softmax(np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),)))
 
     def close(self) -> None:
         self.llm.close()
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits.astype(np.float64)
+    top = logits.max()
+    return logits - (np.log(np.exp(logits - top).sum()) + top)
 
 
 class _CancelCheck:

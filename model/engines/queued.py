@@ -243,6 +243,13 @@ class QueuedEngine(ChatEngine):
     def count_prompt_tokens(self, request: ChatRequest) -> int:
         return self.engine.count_prompt_tokens(request)
 
+    def warm(self, request: ChatRequest) -> bool:
+        self._enter(threading.Event())
+        try:
+            return self.engine.warm(request)
+        finally:
+            self._leave()
+
     def next_token_logprobs(self, request, candidates):
         cancel = threading.Event()
         self._enter(cancel)
