@@ -447,6 +447,11 @@ class Quantize(QuantizeOptions):
                   + {True: "ready", False: "REFUSED", None: "unchecked (no --eval)"}[verdict.ready])
         if summary.to_dict()["noise"]:
             print(summary.to_dict()["noise"])
+        if self.card:
+            from eval.quant_gate import record_merged_type
+
+            chosen = record_merged_type(Path(self.card) / "card.json", summary.to_dict())
+            print(f"recorded in {Path(self.card) / 'card.json'}: the app serves the adapter merged as {chosen}")
         if summary.refused:
             print("\n".join(refusal_message(v) for v in summary.refused), file=sys.stderr)
             raise SystemExit(1)

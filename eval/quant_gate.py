@@ -222,3 +222,34 @@ def load_summary(path: str | os.PathLike) -> dict[str, Any]:
 
 __all__ = ["BenchDrop", "GateSummary", "QuantGateError", "TypeVerdict", "Variant", "evaluate_variant",
            "judge", "load_summary", "noise_note", "refusal_message", "run_gate"]
+
+
+MERGED_TYPE_KEY = "merged_type"
+MERGED_GATE_KEY = "merged_gate"
+
+
+def record_merged_type(card_path: Path, summary: dict[str, Any]) -> str:
+    """Record in a shipped adapter's card the type the app serves it as once merged
+    (model/merged.py): the fastest type that passed this gate (decode tokens/s; the first ready
+    one when nothing was measured). Only types quantized without an importance matrix count: the
+    app's build uses none. Raises QuantGateError when no such type passed (an unchecked type does
+    not count)."""
+    ready = [entry for entry in summary["types"] if entry["ready"] and not entry["imatrix"]]
+    if not ready:
+        raise QuantGateError("no type quantized without an importance matrix passed the accuracy gate "
+                             "(run with --eval and --imatrix off): nothing recorded; the adapter stays "
+                             "applied at run time")
+    speed = {entry["type"]: (entry.get("perf") or {}).get("decode_tps") for entry in ready}
+    measured = [entry for entry in ready if speed[entry["type"]]]
+    chosen = max(measured, key=lambda entry: speed[entry["type"]]) if measured else ready[0]
+    card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {}
+    card[MERGED_TYPE_KEY] = chosen["type"]
+    card[MERGED_GATE_KEY] = {
+        "model": summary["model"], "benches": summary["benches"], "limit": summary["limit"],
+        "max_drop": summary["max_drop"], "source": summary["source"]["accuracy"],
+        "types": {entry["type"]: {"accuracy": entry["accuracy"], "ready": entry["ready"],
+                                  "decode_tps": (entry.get("perf") or {}).get("decode_tps")}
+                  for entry in summary["types"]},
+    }
+    card_path.write_text(json.dumps(card, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return chosen["type"]

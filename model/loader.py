@@ -10,7 +10,7 @@ from model.call_decision import ToolDecision, resolve_threshold
 from model.chat_template import ChatTemplate
 from model.engines.base import ChatEngine, TemplatedEngine
 from model.errors import EngineUnavailableError
-from model.spec import ModelSource, resolve_model
+from model.spec import ModelSource, merged_type, resolve_model
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,12 @@ class EngineConfig(BaseModel):
                                         "card says it won on validation)")
     call_threshold: float | None = Field(None, ge=0, le=1, description="the calibrated decision's threshold "
                                          "for every language (default: the adapter card's, per language)")
+    prompt_cache_mb: int = Field(256, ge=0, description="llama.cpp: memory for the KV states of earlier "
+                                 "prompts, so a new conversation or agent step evaluates only its new tokens "
+                                 "(0: off)")
+    merge_adapter: bool = Field(True, description="llama.cpp: serve a shipped adapter as merged weights, "
+                                "built once and cached (no LoRA applied at run time); other adapters are "
+                                "always applied at run time")
     repeat_penalty: float = Field(REPEAT_PENALTY, ge=1.0, le=2.0, description="penalty on tokens the reply "
                                   "repeats (1: off)")
 
@@ -93,12 +99,31 @@ def _llama_cpp(source: ModelSource, config: EngineConfig) -> TemplatedEngine:
             "llama.cpp applies GGUF LoRA files only: convert the adapter with `lingxi export`, "
             "or serve it with --engine transformers"
         )
-    generator = LlamaCppGenerator(source.path, config.n_ctx, config.n_threads, source.adapter)
+    model_path, lora_path = llama_cpp_weights(source, config)
+    generator = LlamaCppGenerator(model_path, config.n_ctx, config.n_threads, lora_path,
+                                  prompt_cache_mb=config.prompt_cache_mb)
     bos, eos = generator.special_tokens()
     template = ChatTemplate.from_source(generator.metadata.get("tokenizer.chat_template"), bos, eos)
     generator.stop = template.stop_strings
     generator.repeat_penalty = config.repeat_penalty
     return TemplatedEngine(source.name, generator, template, constrained_calls=config.constrained_calls)
+
+
+def llama_cpp_weights(source: ModelSource, config: EngineConfig) -> tuple[str, str | None]:
+    """(model file, LoRA file or None): a shipped adapter merged into its base where its card
+    names a merged type (built on first use, then cached), else the base with the LoRA applied at
+    run time. A merge that cannot be built is logged and served the slower way."""
+    kind = merged_type(source.adapter) if source.adapter and config.merge_adapter else None
+    if kind is None:
+        return source.path, source.adapter
+    from model.merged import MergeError, merged_model
+    from model.named import models_dir
+
+    try:
+        return str(merged_model(source.path, source.adapter, kind, models_dir() / "merged", config.n_threads)), None
+    except (MergeError, ImportError, OSError) as error:
+        logger.warning("serving %s with its LoRA applied at run time (slower): %s", source.name, error)
+        return source.path, source.adapter
 
 
 def _transformers(source: ModelSource, config: EngineConfig) -> TemplatedEngine:

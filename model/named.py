@@ -98,7 +98,10 @@ def hub_named_model(spec: str) -> NamedModel | None:
 
 
 def models_dir() -> Path:
-    """$LINGXI_HOME/models (LINGXI_HOME defaults to ~/.lingxi)."""
+    """Where joined, downloaded and merged models are kept: $LINGXI_MODELS if set (to share them
+    between homes), else $LINGXI_HOME/models (LINGXI_HOME defaults to ~/.lingxi)."""
+    if shared := os.environ.get("LINGXI_MODELS"):
+        return Path(shared).expanduser()
     return Path(os.environ.get("LINGXI_HOME") or Path.home() / ".lingxi").expanduser() / "models"
 
 

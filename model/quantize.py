@@ -92,6 +92,9 @@ class QuantizeOptions(BaseModel):
     measure: bool = Field(True, description="measure load time, decode tokens/s, peak memory and perplexity")
     kv_quant: int = Field(0, description="with --to awq: LMDeploy KV-cache quantization bits (0, 8 or 4)")
     out: str | None = Field(None, description="output folder (default: $LINGXI_HOME/quant/<model-name>)")
+    card: str | None = Field(None, description="a shipped adapter's folder: record there the fastest type "
+                                               "that passed the gate, which the app then serves the adapter "
+                                               "merged as (`merged_type` in its card.json)")
     data_dir: str | None = Field(None, description="benchmark data folder (default: $LINGXI_DATA_DIR or ../shared/data)")
 
 

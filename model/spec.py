@@ -83,6 +83,19 @@ def adapter_card(name: str) -> dict:
     return json.loads(card.read_text(encoding="utf-8")) if card.is_file() else {}
 
 
+def merged_type(adapter: str | Path) -> str | None:
+    """The GGUF type a shipped adapter is served as once merged into its base (its card's
+    `merged_type`, chosen by the quantization gate); None for any other adapter, which llama.cpp
+    applies at run time."""
+    folder = Path(adapter).resolve().parent
+    if folder.parent != SHIPPED_ADAPTERS_DIR.resolve():
+        return None
+    for name, directory in SHIPPED_ADAPTERS.items():
+        if directory == folder.name:
+            return adapter_card(name).get("merged_type")
+    return None
+
+
 def default_adapter(spec: str) -> str | None:
     """The shipped adapter the bundled model is served with by default, if any."""
     if spec != BUNDLED:

@@ -1,4 +1,4 @@
-"""Shared fixtures: a temporary LINGXI_HOME for every test, the bundled model loaded once, and
+"""Shared fixtures: a temporary LINGXI_HOME for every test (models shared by the session), the bundled model loaded once, and
 a live API server on loopback for tests that use real HTTP clients."""
 from __future__ import annotations
 
@@ -11,10 +11,17 @@ from contextlib import contextmanager
 import pytest
 
 
+@pytest.fixture(scope="session")
+def shared_models(tmp_path_factory):
+    """One models folder for the session: the default's merged weights are built once, not per test."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture(autouse=True)
-def lingxi_home(tmp_path, monkeypatch):
+def lingxi_home(tmp_path, monkeypatch, shared_models):
     home = tmp_path / "lingxi-home"
     monkeypatch.setenv("LINGXI_HOME", str(home))
+    monkeypatch.setenv("LINGXI_MODELS", str(shared_models))
     return home
 
 

@@ -29,6 +29,17 @@ def entry(data: bytes = JOINED, **changes) -> NamedModel:
 
 
 @pytest.fixture(autouse=True)
+def models_in_home(monkeypatch):
+    """These tests check where models land by default: under $LINGXI_HOME, not the session's folder."""
+    monkeypatch.delenv("LINGXI_MODELS")
+
+
+def test_lingxi_models_overrides_the_models_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("LINGXI_MODELS", str(tmp_path / "shared"))
+    assert named.models_dir() == tmp_path / "shared"
+
+
+@pytest.fixture(autouse=True)
 def no_hub(monkeypatch):
     """The hub download is real code; no test may reach it unless it fakes it itself."""
     import huggingface_hub

@@ -147,3 +147,41 @@ def test_bad_options_are_refused_before_any_work(args, error, tmp_path, monkeypa
         prepare(QuantizeOptions(data_dir=str(FIXTURES), **options))
     assert main(["quantize", "bundled", *args, "--data-dir", str(FIXTURES)]) == 1
     assert "lingxi:" in capsys.readouterr().err
+
+
+def _summary_with(types: list[dict]) -> dict:
+    return {"model": "m", "benches": ["lingxi_tools_val"], "limit": 160, "max_drop": 2.0,
+            "source": {"accuracy": {"lingxi_tools_val": 0.156}}, "types": types}
+
+
+def _type(name: str, ready, decode=None, imatrix=False) -> dict:
+    return {"type": name, "accuracy": {"lingxi_tools_val": 0.15}, "ready": ready, "imatrix": imatrix,
+            "perf": {"decode_tps": decode} if decode else None}
+
+
+def test_the_card_records_the_fastest_type_that_passed_without_an_importance_matrix(tmp_path):
+    import json
+
+    from eval.quant_gate import record_merged_type
+
+    card = tmp_path / "card.json"
+    card.write_text(json.dumps({"name": "lingxi-tools", "default": True}))
+    summary = _summary_with([_type("q8_0", True, 45.0), _type("q6_k", True, 47.0),
+                             _type("q4_0", False, 64.0), _type("q5_0", True, 50.0, imatrix=True)])
+    assert record_merged_type(card, summary) == "q6_k"
+    written = json.loads(card.read_text())
+    assert written["merged_type"] == "q6_k" and written["default"] is True  # the rest of the card is kept
+    assert written["merged_gate"]["types"]["q4_0"]["ready"] is False
+
+
+def test_no_type_that_passed_means_nothing_is_recorded(tmp_path):
+    import json
+
+    from eval.quant_gate import QuantGateError, record_merged_type
+
+    card = tmp_path / "card.json"
+    card.write_text(json.dumps({"name": "lingxi-tools"}))
+    for types in ([_type("q4_0", False, 64.0)], [_type("q8_0", None)], [_type("q5_0", True, 50.0, imatrix=True)]):
+        with pytest.raises(QuantGateError, match="nothing recorded"):
+            record_merged_type(card, _summary_with(types))
+    assert "merged_type" not in json.loads(card.read_text())
