@@ -1,10 +1,20 @@
-"""Serving overhead on the bundled model: the HTTP API (streaming) against raw llama-cpp-python.
+"""Serving speed of the default, run the way `make run` runs it: `python app.py` (web UI and API)
+on the bundled model with its default adapter and settings, over HTTP on loopback.
 
-Same prompt, greedy decoding, same token count, one llama.cpp thread on both sides. Prints time
-to first token and decode tokens/s for each, aggregate tokens/s with 8 concurrent clients against
-1 client, and last `api/raw decode ratio: X` (goal: >= 0.95).
+One run prints, each against its baseline measured in the same run:
+- decode tokens/s of raw llama-cpp-python on the weights the app serves (the merged default, or
+  base + LoRA when the merge is off), on the bare bundled model, and on base + runtime LoRA;
+  the HTTP API's streaming decode on the same weights as the first (api/raw ratio);
+- time to first token (TTFT) of a new conversation offered the app's five tools: the first request
+  of a server started without warming (cold), and on the warmed server new conversations that
+  arrive between the turns of two other conversations (interleaved), and those conversations' own
+  next turns;
+- aggregate tokens/s with 1, 4 and 8 concurrent clients.
 
-    .venv/bin/python bench/serve.py [--tokens 200] [--repeats 3]
+The last four lines are exactly: `api/raw decode ratio: X`, `default/bare decode ratio: X`,
+`8/1 client aggregate ratio: X`, `warm new-conversation TTFT with tools (ms): X`.
+
+    .venv/bin/python bench/serve.py [--tokens 200] [--repeats 3] [--threads N]
 """
 from __future__ import annotations
 
@@ -14,6 +24,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,9 +35,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from model.chat_template import ChatTemplate  # noqa: E402
-from model.spec import bundled_gguf_path  # noqa: E402
+from model.loader import REPEAT_PENALTY, EngineConfig, llama_cpp_weights  # noqa: E402
+from model.spec import resolve_model  # noqa: E402
 
-PROMPT = [{"role": "user", "content": "Write a long, detailed story about a dragon who learns to cook."}]
+STORY = [{"role": "user", "content": "Write a long, detailed story about a dragon who learns to cook."}]
+FIRST_MESSAGES = [  # what newcomers type first, en and zh in turn; each opens a new conversation
+    "What is 17 * 23?", "你好！今天天气不错，我们聊聊吧。", "Hello! What can you do?",
+    "帮我算一下 15% 的 240 是多少", "What do my notes say about the project deadline?", "今天有什么新闻？",
+    "Tell me a fun fact about octopuses.", "用 Python 写一个冒泡排序", "Search the web for the weather in Hangzhou.",
+    "我的笔记里关于项目截止日期是怎么说的？",
+]
+FOLLOW_UPS = ["Thanks! And 18 * 24?", "再说一个。", "Can you explain that more simply?", "好的，谢谢！"]
 
 
 def decode_rate(stamps: list[float]) -> float:
@@ -34,52 +53,75 @@ def decode_rate(stamps: list[float]) -> float:
     return (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
 
 
-def raw_run(llm, prompt: str, tokens: int) -> tuple[float, float, int]:
-    from llama_cpp import StoppingCriteriaList
+def raw_decode(models: dict[str, tuple[str, str | None]], tokens: int, repeats: int, threads: int) -> dict[str, float]:
+    """Median decode tokens/s of llama-cpp-python itself for each (model, LoRA), greedy, the app's
+    repeat penalty; all loaded at once and run in turn, so that a drift of the machine's speed
+    falls on every one alike."""
+    from llama_cpp import Llama, StoppingCriteriaList
 
-    counted: list[float] = []
+    loaded = {name: Llama(model_path=model, lora_path=lora, use_mmap=lora is None, n_ctx=4096, n_threads=threads,
+                          n_threads_batch=threads, verbose=False) for name, (model, lora) in models.items()}
+    any_llm = next(iter(loaded.values()))
+    prompt = ChatTemplate.from_source(any_llm.metadata.get("tokenizer.chat_template")).render(STORY)
+    rates: dict[str, list[float]] = {name: [] for name in loaded}
+    for _ in range(repeats):
+        for name, llm in loaded.items():
+            stamps: list[float] = []
 
-    def on_token(input_ids, logits) -> bool:
-        counted.append(time.perf_counter())
-        return False
+            def on_token(input_ids, logits) -> bool:
+                stamps.append(time.perf_counter())
+                return False
 
-    start = time.perf_counter()
-    first = None
-    for chunk in llm.create_completion(prompt, max_tokens=tokens, temperature=0, stream=True,
-                                       stop=["<|im_end|>"], stopping_criteria=StoppingCriteriaList([on_token])):
-        if first is None and chunk["choices"][0]["text"]:
-            first = time.perf_counter()
-    return (first - start) * 1000, decode_rate(counted), len(counted)
+            llm.reset()
+            for _ in llm.create_completion(prompt, max_tokens=tokens, temperature=0, repeat_penalty=REPEAT_PENALTY,
+                                           stream=True, stop=["<|im_end|>"],
+                                           stopping_criteria=StoppingCriteriaList([on_token])):
+                pass
+            rates[name].append(decode_rate(stamps))
+    for llm in loaded.values():
+        llm.close()
+    return {name: statistics.median(values) for name, values in rates.items()}
 
 
-def api_run(url: str, tokens: int) -> tuple[float, float, int]:
-    body = {"model": "bundled", "messages": PROMPT, "max_tokens": tokens, "temperature": 0,
+def stream_chat(url: str, messages: list, tools: list | None, max_tokens: int) -> tuple[float, float, int, str, str]:
+    """(TTFT ms, decode tokens/s, completion tokens, text, how the reply opened: text, call or
+    empty) of one streamed request. TTFT runs to the first event with text or a tool call (a call
+    is streamed once it parses, so a reply that opens with a call counts the writing of that call)."""
+    body = {"model": "default", "messages": messages, "max_tokens": max_tokens, "temperature": 0,
             "stream": True, "stream_options": {"include_usage": True}}
+    if tools:
+        body["tools"] = tools
     stamps: list[float] = []
-    usage = 0
+    usage, text, opening = 0, [], "empty"
     start = time.perf_counter()
-    with httpx.stream("POST", url + "/v1/chat/completions", json=body, timeout=300) as response:
+    with httpx.stream("POST", url + "/v1/chat/completions", json=body, timeout=600) as response:
+        response.raise_for_status()
         for line in response.iter_lines():
             if not line.startswith("data: ") or line == "data: [DONE]":
                 continue
             event = json.loads(line[6:])
             if event.get("usage"):
                 usage = event["usage"]["completion_tokens"]
-            if event["choices"] and event["choices"][0]["delta"].get("content"):
-                stamps.append(time.perf_counter())
-    # one SSE event per detokenized piece; scale the piece rate to tokens with the exact count
-    ttft = (stamps[0] - start) * 1000
-    rate = (usage - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
-    return ttft, rate, usage
+            if event.get("choices"):
+                delta = event["choices"][0]["delta"]
+                if delta.get("content") or delta.get("tool_calls"):
+                    if not stamps:
+                        opening = "text" if delta.get("content") else "call"
+                    stamps.append(time.perf_counter())
+                    text.append(delta.get("content") or json.dumps(delta.get("tool_calls")))
+    ended = time.perf_counter()
+    ttft = ((stamps[0] if stamps else ended) - start) * 1000  # an empty reply: its end is the first thing seen
+    rate = (usage - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 and usage > 1 else 0.0
+    return ttft, rate, usage, "".join(text), opening
 
 
 def aggregate(url: str, clients: int, requests_each: int, tokens: int) -> float:
-    body = {"model": "bundled", "messages": PROMPT, "max_tokens": tokens, "temperature": 0}
+    body = {"model": "default", "messages": STORY, "max_tokens": tokens, "temperature": 0}
 
     def one_client(_: int) -> int:
         total = 0
         for _ in range(requests_each):
-            reply = httpx.post(url + "/v1/chat/completions", json=body, timeout=600).json()
+            reply = httpx.post(url + "/v1/chat/completions", json=body, timeout=900).json()
             total += reply["usage"]["completion_tokens"]
         return total
 
@@ -89,11 +131,15 @@ def aggregate(url: str, clients: int, requests_each: int, tokens: int) -> float:
     return produced / (time.perf_counter() - start)
 
 
-def start_server(port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "agent_app.cli", "serve", "--port", str(port), "--n-threads", "1"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
+def start_app(port: int, threads: int, home: str, warm: bool) -> subprocess.Popen:
+    """`python app.py` as `make run` starts it, on a private LINGXI_HOME (the merged default is
+    shared through LINGXI_MODELS, so it is built at most once)."""
+    command = [sys.executable, "app.py", "--port", str(port), "--n-threads", str(threads)]
+    if not warm:
+        command.append("--no-warm-prompts")
+    env = {**os.environ, "LINGXI_HOME": home}
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 600  # a first start may build the merged default
     while time.time() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
@@ -101,43 +147,101 @@ def start_server(port: int) -> subprocess.Popen:
         except httpx.HTTPError:
             time.sleep(0.3)
     server.kill()
-    raise SystemExit("the server did not start")
+    raise SystemExit("the app did not start")
+
+
+def wait_warm(url: str) -> float:
+    start = time.perf_counter()
+    while not httpx.get(url + "/health", timeout=5).json().get("warm"):
+        time.sleep(0.1)
+    return time.perf_counter() - start
+
+
+def app_tools() -> list:
+    from tools import default_registry
+
+    with tempfile.TemporaryDirectory() as home:
+        return default_registry(Path(home)).schemas(None)
+
+
+def ttft_runs(url: str, tools: list) -> tuple[dict[tuple[str, str], list[float]], list[float]]:
+    """New conversations arriving between the turns of two ongoing ones: (TTFT of each new
+    conversation by language and opening, TTFT of the ongoing conversations' next turns), in ms."""
+    ongoing = [[{"role": "user", "content": "Hi! Who are you?"}], [{"role": "user", "content": "你好，你是谁？"}]]
+    fresh: dict[tuple[str, str], list[float]] = {}
+    turns = []
+    for index, message in enumerate(FIRST_MESSAGES):
+        conversation = ongoing[index % 2]
+        ttft, _, _, text, _ = stream_chat(url, conversation, tools, 48)
+        if len(conversation) > 1:
+            turns.append(ttft)
+        conversation += [{"role": "assistant", "content": text}, {"role": "user", "content": FOLLOW_UPS[index % 4]}]
+        language = "en" if message.isascii() else "zh"
+        ttft, _, _, _, opening = stream_chat(url, [{"role": "user", "content": message}], tools, 64)
+        fresh.setdefault((language, opening), []).append(ttft)
+    return fresh, turns
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=max(1, (os.cpu_count() or 2) - 1),
+                        help="llama.cpp threads, as the app's default (cores - 1)")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
 
-    from llama_cpp import Llama
+    models = os.environ.setdefault("LINGXI_MODELS", str(Path.home() / ".lingxi" / "models"))
+    source = resolve_model("bundled", "default")
+    served, lora = llama_cpp_weights(source, EngineConfig(n_threads=args.threads))
+    tools = app_tools()
+    weights = {"served": (served, lora), "bare": (source.path, None)}
+    if source.adapter:
+        weights["runtime LoRA"] = (source.path, source.adapter)
+    raw = raw_decode(weights, args.tokens, args.repeats, args.threads)
 
-    llm = Llama(model_path=str(bundled_gguf_path()), n_ctx=4096, n_threads=1, n_threads_batch=1, verbose=False)
-    prompt = ChatTemplate.from_source(llm.metadata.get("tokenizer.chat_template")).render(PROMPT)
-    raw = [raw_run(llm, prompt, args.tokens) for _ in range(args.repeats)]
-    llm.close()
+    with tempfile.TemporaryDirectory() as home:
+        url = f"http://127.0.0.1:{args.port}"
+        server = start_app(args.port, args.threads, home, warm=False)
+        try:
+            cold = stream_chat(url, [{"role": "user", "content": FIRST_MESSAGES[0]}], tools, 64)[0]
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+        server = start_app(args.port, args.threads, home, warm=True)
+        try:
+            warm_seconds = wait_warm(url)
+            api = [stream_chat(url, STORY, None, args.tokens)[1] for _ in range(args.repeats)]
+            fresh, turns = ttft_runs(url, tools)
+            rates = {clients: aggregate(url, clients, each, 64) for clients, each in ((1, 4), (4, 1), (8, 1))}
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
 
-    server = start_server(args.port)
-    url = f"http://127.0.0.1:{args.port}"
-    try:
-        api_run(url, 8)  # warm-up
-        api = [api_run(url, args.tokens) for _ in range(args.repeats)]
-        one = aggregate(url, 1, 4, 64)
-        eight = aggregate(url, 8, 1, 64)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-    raw_ttft, raw_rate = statistics.median(r[0] for r in raw), statistics.median(r[1] for r in raw)
-    api_ttft, api_rate = statistics.median(r[0] for r in api), statistics.median(r[1] for r in api)
-    print(f"cpu cores: {os.cpu_count()}, llama.cpp threads: 1, tokens per answer: {raw[0][2]} raw / {api[0][2]} api")
-    print(f"raw llama-cpp-python: time to first token {raw_ttft:.1f} ms, decode {raw_rate:.1f} tokens/s")
-    print(f"HTTP API (streaming): time to first token {api_ttft:.1f} ms, decode {api_rate:.1f} tokens/s")
-    print(f"aggregate, 1 client:  {one:.1f} tokens/s")
-    print(f"aggregate, 8 clients: {eight:.1f} tokens/s (8/1 ratio {eight / one:.2f}; requests are queued "
-          f"on one model context)")
-    print(f"api/raw decode ratio: {api_rate / raw_rate:.3f}")
+    api_rate = statistics.median(api)
+    print(f"the app as `make run` runs it: python app.py, model bundled, adapter "
+          f"{Path(source.adapter).parent.name if source.adapter else 'none'}, llama.cpp threads {args.threads}, "
+          f"cpu cores {os.cpu_count()}")
+    print(f"served weights: {served}" + (f" + LoRA {lora}" if lora else " (merged, no LoRA at run time)")
+          + f"; models folder {models}")
+    for name, rate in raw.items():
+        print(f"raw llama-cpp-python decode, {name}: {rate:.1f} tokens/s")
+    print(f"HTTP API streaming decode (served weights): {api_rate:.1f} tokens/s")
+    print(f"start-up warming of the agent prompt: {warm_seconds:.1f} s after the app answered /health")
+    every = [value for values in fresh.values() for value in values]
+    print(f"TTFT, new conversation with the five tools, cold server (first request, no warming): {cold:.0f} ms")
+    for (language, opening), values in sorted(fresh.items()):
+        print(f"TTFT, new conversation with the five tools, warm server, between two other conversations' turns, "
+              f"{language}, reply opens with {opening}: median {statistics.median(values):.0f} ms "
+              f"(max {max(values):.0f}, n={len(values)})")
+    print(f"TTFT, next turn of an interleaved conversation: median {statistics.median(turns):.0f} ms "
+          f"(max {max(turns):.0f}, n={len(turns)})")
+    for clients, rate in rates.items():
+        print(f"aggregate, {clients} client{'s' if clients > 1 else ''}: {rate:.1f} tokens/s")
+    print(f"api/raw decode ratio: {api_rate / raw['served']:.3f}")
+    print(f"default/bare decode ratio: {raw['served'] / raw['bare']:.3f}")
+    print(f"8/1 client aggregate ratio: {rates[8] / rates[1]:.2f}")
+    print(f"warm new-conversation TTFT with tools (ms): {statistics.median(every):.0f}")
 
 
 if __name__ == "__main__":
