@@ -26,7 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent_app.cli import run_command
 from agent_app.server.app import create_app
-from agent_app.settings import ModelOptions, ServerOptions
+from agent_app.settings import ServedModelOptions, ServerOptions
 from agent_app.store import ConversationStore
 from model.engines.base import ChatEngine
 from model.engines.queued import QueuedEngine
@@ -91,7 +91,7 @@ def _close_on_shutdown(app: FastAPI, engines: EngineCache) -> None:
     app.router.lifespan_context = lifespan
 
 
-class WebApp(WebOptions, ServerOptions, ModelOptions, BaseSettings):
+class WebApp(WebOptions, ServerOptions, ServedModelOptions, BaseSettings):
     """Lingxi (灵犀): the chat UI and the OpenAI-compatible API on a local model."""
 
     model_config = SettingsConfigDict(env_prefix="LINGXI_", cli_prog_name="python app.py", cli_kebab_case=True,

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, CliApp, CliPositionalArg, CliSubCommand, SettingsConfigDict
 
-from agent_app.settings import ModelOptions, ServerOptions
+from agent_app.settings import ModelOptions, ServedModelOptions, ServerOptions
 from model.quantize import QuantizeOptions
 from training.clean import CleanConfig
 from training.config import PublicSource
@@ -32,7 +32,7 @@ def _load_engine(options: ModelOptions):
     return load_engine(options.model, options.adapter, config)
 
 
-class Serve(ServerOptions, ModelOptions, BaseSettings):
+class Serve(ServerOptions, ServedModelOptions, BaseSettings):
     """Serve the OpenAI-compatible API (/v1/chat/completions with tools) on a model."""
 
     model_config = _SETTINGS

@@ -19,6 +19,14 @@ class ModelOptions(EngineConfig):
                                                        "adapter the bundled model is served with, if any)")
 
 
+class ServedModelOptions(ModelOptions):
+    """The model options of a server (`lingxi serve`, `python app.py`): several users at once."""
+
+    parallel: int = Field(4, ge=1, le=64, description="llama.cpp: requests decoded together in one context "
+                          "(continuous batching); each holds n_ctx tokens of KV cache (about 94 MB for the "
+                          "bundled model at 4096)")
+
+
 class ServerOptions(BaseModel):
     host: str = Field("127.0.0.1", description="address to bind (loopback unless you mean it)")
     port: int = Field(7860, ge=1, le=65535, description="port to listen on")

@@ -61,7 +61,7 @@ class PacedEngine(ScriptedEngine):
 
 # --- the server (run as `load.py --serve-port PORT ...` in a subprocess) ---------------------
 
-def serve(port: int, model: str, token_delay: float, max_waiting: int) -> None:
+def serve(port: int, model: str, token_delay: float, max_waiting: int, parallel: int) -> None:
     import uvicorn
 
     from agent_app.server.app import create_app
@@ -73,7 +73,7 @@ def serve(port: int, model: str, token_delay: float, max_waiting: int) -> None:
         engine = PacedEngine(token_delay)
     else:
         from model.loader import EngineConfig, load_engine
-        engine = load_engine(model, config=EngineConfig(n_ctx=2048, n_threads=1))
+        engine = load_engine(model, config=EngineConfig(n_ctx=2048, n_threads=1, parallel=parallel))
     store = ConversationStore(lingxi_home() / "load-conversations.sqlite3")
     app = create_app(engine, ServerOptions(max_waiting=max_waiting), registry=ToolRegistry([calculator]), store=store)
     uvicorn.run(app, host=HOST, port=port, log_level="warning")
@@ -82,7 +82,8 @@ def serve(port: int, model: str, token_delay: float, max_waiting: int) -> None:
 def start_server(args: argparse.Namespace, home: str) -> tuple[subprocess.Popen, str]:
     port = args.port or _free_port()
     command = [sys.executable, str(Path(__file__).resolve()), "--serve-port", str(port), "--model", args.model,
-               "--token-delay", str(args.token_delay), "--max-waiting", str(args.max_waiting)]
+               "--token-delay", str(args.token_delay), "--max-waiting", str(args.max_waiting),
+               "--parallel", str(args.parallel)]
     server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "LINGXI_HOME": home},
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://{HOST}:{port}"
@@ -257,12 +258,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token-delay", type=float, default=0.005, help="scripted model: seconds per word")
     parser.add_argument("--max-tokens", type=int, default=32)
     parser.add_argument("--max-waiting", type=int, default=32, help="the server's queue bound")
+    parser.add_argument("--parallel", type=int, default=1, help="real model: requests decoded together "
+                        "(continuous batching; the app serves 4)")
     parser.add_argument("--timeout", type=float, default=120, help="client timeout per request, seconds")
     parser.add_argument("--port", type=int, default=0, help="server port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--serve-port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_port:
-        serve(args.serve_port, args.model, args.token_delay, args.max_waiting)
+        serve(args.serve_port, args.model, args.token_delay, args.max_waiting, args.parallel)
         return 0
     if not (1 <= args.clients <= 500 and 0 < args.duration <= 600 and 0 < args.baseline_duration <= 600):
         parser.error("--clients must be 1..500 and durations in (0, 600] seconds")
@@ -272,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             print(f"server: {args.model} model"
                   + (f", {args.token_delay * 1000:g} ms per word" if args.model == "scripted" else "")
+                  + (f", parallel {args.parallel}" if args.model != "scripted" else "")
                   + f", max_waiting {args.max_waiting}, {url}")
             baseline = asyncio.run(run_clients(url, 1, args.baseline_duration, args.max_tokens, args.timeout))
             loaded = asyncio.run(run_clients(url, args.clients, args.duration, args.max_tokens, args.timeout))

@@ -34,6 +34,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from agent_app.settings import ServedModelOptions  # noqa: E402
 from model.chat_template import ChatTemplate  # noqa: E402
 from model.loader import REPEAT_PENALTY, EngineConfig, llama_cpp_weights  # noqa: E402
 from model.spec import resolve_model  # noqa: E402
@@ -221,6 +222,7 @@ def main() -> None:
     api_rate = statistics.median(api)
     print(f"the app as `make run` runs it: python app.py, model bundled, adapter "
           f"{Path(source.adapter).parent.name if source.adapter else 'none'}, llama.cpp threads {args.threads}, "
+          f"requests decoded together (--parallel) {ServedModelOptions.model_fields['parallel'].default}, "
           f"cpu cores {os.cpu_count()}")
     print(f"served weights: {served}" + (f" + LoRA {lora}" if lora else " (merged, no LoRA at run time)")
           + f"; models folder {models}")

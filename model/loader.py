@@ -53,6 +53,11 @@ class EngineConfig(BaseModel):
     merge_adapter: bool = Field(True, description="llama.cpp: serve a shipped adapter as merged weights, "
                                 "built once and cached (no LoRA applied at run time); other adapters are "
                                 "always applied at run time")
+    parallel: int = Field(1, ge=1, le=64, description="llama.cpp: requests decoded together in one context "
+                          "(continuous batching); each holds n_ctx tokens of KV cache")
+    batch_threads: int | None = Field(None, ge=1, description="llama.cpp with --parallel above 1: threads for a "
+                                      "decode of more than one token: a prompt, or several requests' next "
+                                      "tokens (default: all cores)")
     repeat_penalty: float = Field(REPEAT_PENALTY, ge=1.0, le=2.0, description="penalty on tokens the reply "
                                   "repeats (1: off)")
 
@@ -100,8 +105,15 @@ def _llama_cpp(source: ModelSource, config: EngineConfig) -> TemplatedEngine:
             "or serve it with --engine transformers"
         )
     model_path, lora_path = llama_cpp_weights(source, config)
-    generator = LlamaCppGenerator(model_path, config.n_ctx, config.n_threads, lora_path,
-                                  prompt_cache_mb=config.prompt_cache_mb)
+    if config.parallel > 1:
+        from model.engines.batched import BatchedLlamaCpp
+
+        generator = BatchedLlamaCpp(model_path, config.n_ctx, config.n_threads, lora_path,
+                                    prompt_cache_mb=config.prompt_cache_mb, parallel=config.parallel,
+                                    batch_threads=config.batch_threads)
+    else:
+        generator = LlamaCppGenerator(model_path, config.n_ctx, config.n_threads, lora_path,
+                                      prompt_cache_mb=config.prompt_cache_mb)
     bos, eos = generator.special_tokens()
     template = ChatTemplate.from_source(generator.metadata.get("tokenizer.chat_template"), bos, eos)
     generator.stop = template.stop_strings

@@ -41,7 +41,8 @@ def sse_events(response) -> list:
 def test_models_and_health():
     client = client_for(ScriptedEngine())
     assert client.get("/v1/models").json()["data"][0]["id"] == "scripted"
-    assert client.get("/health").json()["status"] == "ok"
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["parallel"] == 1 and health["serving"] == 0
 
 
 def test_non_streaming_answer_has_openai_shape():

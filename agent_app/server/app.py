@@ -54,7 +54,7 @@ def create_app(engine: ChatEngine, options: ServerOptions | None = None, registr
     async def health() -> dict:
         state: ServerState = app.state.lingxi
         return {"status": "ok", "model": state.model_name, "waiting": state.engine.waiting,
-                "warm": state.warmed.is_set()}
+                "serving": state.engine.serving, "parallel": state.engine.capacity, "warm": state.warmed.is_set()}
 
     return app
 

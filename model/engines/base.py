@@ -35,6 +35,8 @@ class ChatEngine(ABC):
 
     name: str = "engine"
     n_ctx: int = 0
+    parallel: int = 1
+    """Generations the engine serves at once (the queue in front of it lets that many in)."""
 
     @abstractmethod
     def stream(self, request: ChatRequest, cancel: threading.Event | None = None) -> Iterator[ChatDelta]:
@@ -144,6 +146,7 @@ class TemplatedEngine(ChatEngine):
         self.template = template
         self.tool_format = tool_format
         self.n_ctx = generator.n_ctx
+        self.parallel = getattr(generator, "parallel", 1)
 
     def render_prompt(self, request: ChatRequest) -> str:
         messages = self.tool_format.prepare_messages(request.messages, request.active_tools())

@@ -49,6 +49,7 @@ class LlamaCppGenerator:
         """Penalty on recently written tokens (llama.cpp's repeat_penalty over its last 64; 1: off)."""
         self._lock = threading.Lock()
         self._grammars: dict[str, Any] = {}
+        self._grammar_lock = threading.Lock()
         self.prompt_cache = PromptCache(prompt_cache_mb << 20) if prompt_cache_mb > 0 else None
         """KV states of earlier prompts (model/engines/prompt_cache.py); None: off."""
         self.restored = 0
@@ -111,11 +112,12 @@ class LlamaCppGenerator:
         parser before it is ever used; raises GrammarError. (llama.cpp answers a grammar it cannot
         parse with a null sampler, and a null sampler in the chain crashes the process.)"""
         key = json.dumps(json_schema, ensure_ascii=False)
-        if key not in self._grammars:
-            if len(self._grammars) >= _MAX_GRAMMARS:
-                self._grammars.pop(next(iter(self._grammars)))
-            self._grammars[key] = self._checked_grammar(schema_to_gbnf(json_schema))
-        return self._grammars[key]
+        with self._grammar_lock:
+            if key not in self._grammars:
+                if len(self._grammars) >= _MAX_GRAMMARS:
+                    self._grammars.pop(next(iter(self._grammars)))
+                self._grammars[key] = self._checked_grammar(schema_to_gbnf(json_schema))
+            return self._grammars[key]
 
     def _checked_grammar(self, gbnf: str):
         from llama_cpp import LlamaGrammar
@@ -183,7 +185,7 @@ class LlamaCppGenerator:
                 batch.n_tokens = len(chunk)
                 if llama_cpp.llama_decode(context, batch) != 0:
                     raise GenerationError("llama.cpp could not decode the scored text")
-                rows += [_log_softmax(np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(context, index),
+                rows += [log_softmax(np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(context, index),
                                                             shape=(self.llm.n_vocab(),)))
                          for index in range(len(chunk)) if offset + index >= scored_from]
         finally:
@@ -249,13 +251,14 @@ class LlamaCppGenerator:
         self.prompt_cache.store(tokens, state)
 
     def _last_logprobs(self) -> np.ndarray:
-        return _log_softmax(np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),)))
+        return log_softmax(np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),)))
 
     def close(self) -> None:
-        self.llm.close()
+        with self._lock:  # a scoring or warming pass still running (a start-up warm) ends first
+            self.llm.close()
 
 
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
+def log_softmax(logits: np.ndarray) -> np.ndarray:
     logits = logits.astype(np.float64)
     top = logits.max()
     return logits - (np.log(np.exp(logits - top).sum()) + top)

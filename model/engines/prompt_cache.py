@@ -15,6 +15,7 @@ only by `create_completion`, not by the scoring paths (the calibrated call decis
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,7 +48,8 @@ class PromptCache:
 
     An entry whose tokens are a prefix of a newer entry's is dropped when that one is stored: the
     longer state serves every prompt the shorter one did (the tokens after the shared prefix are
-    evaluated again)."""
+    evaluated again). Safe to share between threads (the batched engine's scheduler and its
+    scoring callers use one cache)."""
 
     def __init__(self, capacity_bytes: int, min_tokens: int = 8):
         self.capacity_bytes = capacity_bytes
@@ -56,16 +58,22 @@ class PromptCache:
         self._entries: OrderedDict[tuple[int, ...], CachedPrompt] = OrderedDict()
         self.hits = 0
         self.misses = 0
+        self._lock = threading.RLock()
 
     def __len__(self) -> int:
         return len(self._entries)
 
     @property
     def size_bytes(self) -> int:
-        return sum(len(entry.state) for entry in self._entries.values())
+        with self._lock:
+            return sum(len(entry.state) for entry in self._entries.values())
 
     def lookup(self, tokens: Sequence[int]) -> tuple[CachedPrompt, int] | None:
         """The entry sharing the longest prefix with `tokens` and that prefix's length, or None."""
+        with self._lock:
+            return self._lookup(tokens)
+
+    def _lookup(self, tokens: Sequence[int]) -> tuple[CachedPrompt, int] | None:
         best, best_length = None, 0
         for entry in self._entries.values():
             length = common_prefix(entry.tokens, tokens)
@@ -79,20 +87,26 @@ class PromptCache:
         return best, best_length
 
     def holds(self, tokens: Sequence[int]) -> bool:
-        return tuple(tokens) in self._entries
+        with self._lock:
+            return tuple(tokens) in self._entries
 
     def store(self, tokens: Sequence[int], state: Any) -> bool:
         """Keep `state` for `tokens`; False when it is too short or alone exceeds the budget."""
         key = tuple(tokens)
         if len(key) < self.min_tokens or len(state) > self.capacity_bytes:
             return False
+        with self._lock:
+            self._store(key, state)
+        return True
+
+    def _store(self, key: tuple[int, ...], state: Any) -> None:
         for old in [k for k in self._entries if len(k) <= len(key) and key[: len(k)] == k]:
             del self._entries[old]
         self._entries[key] = CachedPrompt(key, state)
         while self.size_bytes > self.capacity_bytes:
             evicted, _ = self._entries.popitem(last=False)
             logger.debug("prompt cache: evicted a state of %d tokens", len(evicted))
-        return True
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()

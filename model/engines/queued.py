@@ -1,9 +1,11 @@
-"""One model context, many callers: requests wait their turn, first come first served.
+"""One model, many callers: requests wait their turn, first come first served.
 
-A local engine holds one model context; two generations must never interleave in it. The API,
-the agent and the UI all reach the model through one `QueuedEngine`. A caller that cancels while
-it waits leaves the queue; when too many wait, a new request is refused at once with
-QueueFullError (the API answers 429 with Retry-After).
+A local engine serves `parallel` generations at once (its attribute; 1 when it has none): most
+hold one model context in which two generations must never interleave, while the batched
+llama.cpp engine (model/engines/batched.py) decodes several sequences together. The API, the agent
+and the UI all reach the model through one `QueuedEngine`, which lets that many callers in and
+queues the rest. A caller that cancels while it waits leaves the queue; when too many wait, a new
+request is refused at once with QueueFullError (the API answers 429 with Retry-After).
 
 The queue is also where a failing engine is contained, so that the next caller is served:
 - an engine that raises anything (a crash of the backend) raises GenerationError to its caller;
@@ -131,19 +133,26 @@ class QueuedEngine(ChatEngine):
         self.retry_after = retry_after
         self.stall_timeout = stall_timeout
         """Seconds without a delta before a generation counts as hung (None: wait for ever)."""
+        self.capacity = max(1, int(getattr(engine, "parallel", 1) or 1))
+        """Callers served at once (the engine's `parallel`)."""
         self._condition = threading.Condition()
         self._tickets = itertools.count()
         self._waiting: deque[int] = deque()
-        self._busy = False
+        self._serving = 0
 
     @property
     def waiting(self) -> int:
         return len(self._waiting)
 
+    @property
+    def serving(self) -> int:
+        """Callers holding the engine now (at most `capacity`)."""
+        return self._serving
+
     def is_full(self) -> bool:
         """Whether a request arriving now would be refused with QueueFullError."""
         with self._condition:
-            return (self._busy or bool(self._waiting)) and len(self._waiting) >= self.max_waiting
+            return self._must_wait() and len(self._waiting) >= self.max_waiting
 
     def queue_full_error(self) -> QueueFullError:
         return QueueFullError(len(self._waiting), self.retry_after)
@@ -220,24 +229,26 @@ class QueuedEngine(ChatEngine):
 
     def _enter(self, cancel: threading.Event) -> None:
         with self._condition:
-            must_wait = self._busy or bool(self._waiting)
-            if must_wait and len(self._waiting) >= self.max_waiting:
+            if self._must_wait() and len(self._waiting) >= self.max_waiting:
                 raise QueueFullError(len(self._waiting), self.retry_after)
             ticket = next(self._tickets)
             self._waiting.append(ticket)
             try:
-                while self._busy or self._waiting[0] != ticket:
+                while self._serving >= self.capacity or self._waiting[0] != ticket:
                     if cancel.is_set():
                         raise CancelledWhileWaiting()
                     self._condition.wait(timeout=0.1)
             finally:
                 self._waiting.remove(ticket)
                 self._condition.notify_all()
-            self._busy = True
+            self._serving += 1
+
+    def _must_wait(self) -> bool:
+        return self._serving >= self.capacity or bool(self._waiting)
 
     def _leave(self) -> None:
         with self._condition:
-            self._busy = False
+            self._serving -= 1
             self._condition.notify_all()
 
     def count_prompt_tokens(self, request: ChatRequest) -> int:

@@ -1,0 +1,557 @@
+"""Continuous batching on llama.cpp: several requests decode together in one context.
+
+What llama.cpp's own server does with ``--parallel N``, in process: one scheduler thread owns a
+llama.cpp context holding ``parallel`` sequences of up to ``n_ctx`` tokens each.
+Every step it builds one batch — the next token of each sequence that is generating, then chunks
+of newly admitted prompts — decodes it once, and samples each sequence's token from its own row
+of logits with its own sampler chain (repeat penalty, grammar, top-k / top-p / min-p,
+temperature, seed), exactly the chain llama-cpp-python's ``create_completion`` builds. A request
+joins at the next step and leaves when it ends; nobody waits for a whole reply of another.
+
+Where the speed comes from on a CPU: the weights are read once a step for every sequence, and a
+step of more than one token (several sequences, or a prompt) runs on ``batch_threads`` threads
+(all cores by default; llama.cpp's ``n_threads_batch``), where one sequence's next token decodes
+on ``n_threads`` (cores − 1). On this 2-core machine two threads decoded four sequences at 58
+tokens/s against 37 on one, and a 300-token prompt at 122-125 against 61-76 tokens/s; with a
+busy loop on the other core, 58 against 37 and 50-83 against 54-70 (shared/FACTS.md records a
+collapse of two threads beside a busy process; these multi-token decodes did not show one). Each sequence has a KV stream of its own, so attention
+reads only its own tokens (one shared buffer made a lone sequence attend over every other
+conversation's cells too: 16 against 24 tokens/s, one run each, with four 900-token prompts held).
+
+The scoring paths (the calibrated call decision, multiple-choice log-probabilities) and warming
+run on the scheduler thread too, between steps, in one more sequence of the same context: the
+prompt cache (model/engines/prompt_cache.py) then holds states of one layout, and a prompt scored
+or warmed there is restored into a generating sequence by copying its KV state, not evaluated
+again. (llama.cpp refuses a state written by a context with another number of streams.)
+"""
+from __future__ import annotations
+
+import codecs
+import ctypes
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from model.engines.base import TextChunk
+from model.engines.llamacpp import LlamaCppGenerator, log_softmax
+from model.engines.prompt_cache import common_prefix
+from model.errors import GenerationError, GrammarError
+from model.types import SamplingParams
+
+logger = logging.getLogger(__name__)
+
+PENALTY_LAST_N = 64
+"""Tokens the repeat penalty looks back over (llama-cpp-python's ``last_n_tokens_size``)."""
+BATCH_TOKENS = 512
+"""Most tokens one decode takes (llama-cpp-python's default n_batch)."""
+TOP_K, MIN_P = 40, 0.05
+"""llama-cpp-python's ``create_completion`` defaults, kept so that both engines sample alike."""
+
+
+class BatchedLlamaCpp(LlamaCppGenerator):
+    """A GGUF model serving up to ``parallel`` generations at once. Thread-safe: callers on any
+    thread submit generations, scoring and warming to the scheduler thread, which alone touches
+    the context. (The inherited llama-cpp-python object provides the weights, the LoRA, the
+    tokenizer and the grammars; its own context is kept small and unused.)"""
+
+    def __init__(self, model_path: str, n_ctx: int = 4096, n_threads: int | None = None,
+                 lora_path: str | None = None, stop: list[str] | None = None, prompt_cache_mb: int = 256,
+                 parallel: int = 4, batch_threads: int | None = None):
+        super().__init__(model_path, _UNUSED_CONTEXT, n_threads, lora_path, stop, prompt_cache_mb)
+        self.n_ctx = n_ctx
+        self.parallel = parallel
+        self.batch_threads = batch_threads or os.cpu_count() or 1
+        """Threads for a decode of more than one token (several sequences, or a prompt)."""
+        self._context = _BatchContext(self.llm, n_ctx, parallel + 1, self.llm.context_params.n_threads,
+                                      self.batch_threads)
+        self._slots = [_Slot(index) for index in range(parallel)]
+        self._scratch = _Slot(parallel)
+        """The sequence scoring and warming decode in."""
+        self._inbox: queue.Queue[_Sequence | _Job | None] = queue.Queue()
+        self._closed = False
+        self.steps = 0
+        """Batches decoded so far; with `tokens_decoded`, how full they were."""
+        self.tokens_decoded = 0
+        self._thread = threading.Thread(target=self._schedule, name="lingxi-batch", daemon=True)
+        self._thread.start()
+
+    # -- TextGenerator -------------------------------------------------------------------------
+    def generate(self, prompt: str, params: SamplingParams, json_schema: dict[str, Any] | None,
+                 cancel: threading.Event) -> Iterator[TextChunk]:
+        if self._closed:
+            raise GenerationError("the engine is closed")
+        grammar = self.prepare_schema(json_schema) if json_schema else None
+        sequence = _Sequence(self.tokenize(prompt), params, cancel,
+                             _sampler_chain(self.llm, params, self.repeat_penalty, grammar),
+                             _StopText(self.stop + list(params.stop)))
+        self._inbox.put(sequence)
+        try:
+            while True:
+                item = sequence.out.get()
+                if isinstance(item, _Finished):
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield TextChunk(item, 0)
+        finally:
+            sequence.abandoned.set()  # the caller stopped early: the scheduler drops the sequence
+        yield TextChunk("", item.tokens)
+        return item.reason
+
+    def next_token_logprobs(self, prompt: str, candidates: list[str]) -> dict[str, float]:
+        tokens = self.tokenize(prompt)
+        logprobs = self._run_job(lambda: self._score(tokens, [], 0))[0]
+        result = {}
+        for candidate in candidates:
+            ids = self.llm.tokenize(candidate.encode("utf-8"), add_bos=False, special=False)
+            result[candidate] = float(logprobs[ids[0]]) if ids else float("-inf")
+        return result
+
+    def continuation_logprob(self, prompt: str, continuation: str) -> float:
+        """log P(``continuation`` | ``prompt``), decoded in one batch after what the scratch
+        sequence or the prompt cache holds of the prompt; the prompt's state is kept after."""
+        tokens, extra = self.tokenize(prompt), self.tokenize(continuation)
+        if not extra:
+            return 0.0
+        rows = self._run_job(lambda: self._score(tokens, extra[:-1], len(extra)))
+        return float(sum(row[token] for row, token in zip(rows, extra)))
+
+    def warm(self, prompt: str) -> None:
+        tokens = self.tokenize(prompt)
+        self._run_job(lambda: self._score(tokens, [], 0))
+
+    def _run_job(self, work: Callable[[], Any]) -> Any:
+        if self._closed:
+            raise GenerationError("the engine is closed")
+        job = _Job(work)
+        self._inbox.put(job)
+        job.finished.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._inbox.put(None)
+            self._thread.join(timeout=10)
+            if not self._thread.is_alive():
+                self._context.free()
+        super().close()
+
+    # -- the scheduler thread --------------------------------------------------------------------
+    def _schedule(self) -> None:
+        active: list[_Sequence] = []
+        waiting: list[_Sequence] = []
+        while True:
+            if not self._take_new(active, waiting):
+                break
+            self._admit(waiting, active)
+            if not active:
+                continue
+            try:
+                self._step(active)
+            except Exception as error:  # a failed decode ends every sequence in it, not the engine
+                logger.exception("llama.cpp batch decode failed")
+                failure = error if isinstance(error, GenerationError) else GenerationError(f"llama.cpp failed: {error}")
+                for sequence in active:
+                    self._end(sequence, failure)
+            active[:] = [sequence for sequence in active if not sequence.done]
+        for sequence in active + waiting:
+            self._end(sequence, GenerationError("the engine was closed"))
+        while True:  # jobs submitted while closing
+            try:
+                item = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, _Job):
+                item.fail(GenerationError("the engine was closed"))
+
+    def _take_new(self, active: list["_Sequence"], waiting: list["_Sequence"]) -> bool:
+        """Run submitted jobs and move submitted sequences to `waiting`; block when nothing
+        runs. False: closing."""
+        try:
+            item = self._inbox.get(block=not active and not waiting)
+            while True:
+                if item is None:
+                    return False
+                if isinstance(item, _Job):
+                    item.run()
+                else:
+                    waiting.append(item)
+                item = self._inbox.get_nowait()
+        except queue.Empty:
+            return True
+
+    def _admit(self, waiting: list["_Sequence"], active: list["_Sequence"]) -> None:
+        while waiting:
+            sequence = waiting[0]
+            if sequence.abandoned.is_set() or sequence.cancel.is_set():
+                waiting.pop(0)
+                self._end(sequence, _Finished("stop", 0))
+                continue
+            free = [slot for slot in self._slots if slot.sequence is None]
+            if not free:
+                return
+            waiting.pop(0)
+            try:
+                self._place(sequence, free)
+            except Exception as error:
+                self._end(sequence, GenerationError(f"llama.cpp could not start the prompt: {error}"))
+                continue
+            active.append(sequence)
+
+    def _place(self, sequence: "_Sequence", free: list["_Slot"]) -> None:
+        """Put `sequence` in the free slot whose KV holds the longest prefix of its prompt."""
+        tokens = sequence.prompt
+        slot = max(free, key=lambda s: common_prefix(s.tokens, tokens))
+        start = self._prepare(slot, tokens)
+        slot.sequence = sequence
+        sequence.slot = slot
+        sequence.pending = list(tokens[start:])
+
+    def _prepare(self, slot: "_Slot", tokens: list[int]) -> int:
+        """Make `slot` hold the longest prefix of `tokens` that it or the prompt cache has (a
+        cached state is copied in); returns where decoding must start. The last token is always
+        decoded again, for its logits."""
+        held = common_prefix(slot.tokens, tokens)
+        found = self.prompt_cache.lookup(tokens) if self.prompt_cache is not None else None
+        if found is not None and found[1] > held:
+            entry, held = found
+            if self._context.restore(slot.index, entry.state):
+                slot.tokens = list(entry.tokens)
+                self.restored += 1
+            else:
+                logger.warning("restoring a cached prompt state failed; evaluating the prompt in full")
+                slot.tokens, held = [], 0
+        start = min(held, len(tokens) - 1)
+        self._context.forget(slot.index, start)
+        slot.tokens = list(tokens[:start])
+        return start
+
+    def _score(self, tokens: list[int], extra: list[int], rows: int) -> list[np.ndarray]:
+        """Decode `tokens` then `extra` in the scratch sequence, alone; the log-probabilities
+        after each of the last `rows` decoded tokens (at least the last one). What follows
+        `tokens` is forgotten afterwards, and the state of `tokens` kept in the prompt cache."""
+        slot = self._scratch
+        start = self._prepare(slot, tokens)
+        pending = tokens[start:] + extra
+        wanted = max(rows, 1)
+        result = self._context.decode_alone(slot, pending, scored_from=len(pending) - wanted)
+        self._context.forget(slot.index, len(tokens))
+        del slot.tokens[len(tokens):]
+        self._save(slot)
+        return result
+
+    def _step(self, active: list["_Sequence"]) -> None:
+        for sequence in active:
+            if sequence.abandoned.is_set() or sequence.cancel.is_set():
+                self._finish(sequence, "stop")
+        entries = self._context.fill([sequence for sequence in active if not sequence.done])
+        if not entries:
+            return
+        self._context.decode()
+        self.steps += 1
+        self.tokens_decoded += self._context.batch.n_tokens
+        for sequence, row in entries:
+            if row is not None:
+                self._next_token(sequence, self._context.sample(sequence.sampler, row))
+
+    def _next_token(self, sequence: "_Sequence", token: int) -> None:
+        if _is_eog(self.llm, token):
+            self._finish(sequence, "stop")
+            return
+        sequence.generated += 1
+        text, stopped = sequence.stop_text.feed(self.llm.detokenize([token], special=False))
+        if text:
+            sequence.out.put(text)
+        if stopped:
+            self._finish(sequence, "stop")
+        elif sequence.params.max_tokens is not None and sequence.generated >= sequence.params.max_tokens:
+            self._finish(sequence, "length")
+        elif sequence.cancel.is_set() or sequence.abandoned.is_set():
+            self._finish(sequence, "stop")
+        else:
+            sequence.pending = [token]
+
+    def _finish(self, sequence: "_Sequence", reason: str) -> None:
+        tail = "" if sequence.stop_text.stopped else sequence.stop_text.flush()
+        if tail:
+            sequence.out.put(tail)
+        self._save(sequence.slot)
+        self._end(sequence, _Finished(reason, sequence.generated))
+
+    def _save(self, slot: "_Slot | None") -> None:
+        """Keep what `slot` holds (prompt and reply) in the prompt cache: the conversation's next
+        turn, or the call phase after a free phase, starts from it."""
+        cache = self.prompt_cache
+        if slot is None or cache is None or len(slot.tokens) < cache.min_tokens or cache.holds(slot.tokens):
+            return
+        state = self._context.state(slot.index)
+        if state is not None:
+            cache.store(slot.tokens, state)
+
+    def _end(self, sequence: "_Sequence", outcome: "_Finished | BaseException") -> None:
+        if sequence.done:
+            return
+        sequence.done = True
+        if sequence.slot is not None:
+            sequence.slot.sequence = None
+        sequence.sampler.free()
+        sequence.out.put(outcome)
+
+
+class _Job:
+    """Work for the scheduler thread (scoring, warming); the caller waits for `finished`."""
+
+    def __init__(self, work: Callable[[], Any]):
+        self.work = work
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.finished = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self.result = self.work()
+        except Exception as error:
+            logger.exception("llama.cpp scoring failed")
+            self.error = error if isinstance(error, GenerationError) else GenerationError(f"llama.cpp failed: {error}")
+        self.finished.set()
+
+    def fail(self, error: BaseException) -> None:
+        self.error = error
+        self.finished.set()
+
+
+_UNUSED_CONTEXT = 256
+"""Tokens of llama-cpp-python's own context, which the batched engine never decodes in."""
+
+
+@dataclass
+class _Finished:
+    reason: str
+    tokens: int
+
+
+@dataclass
+class _Slot:
+    index: int
+    """The llama.cpp sequence id (one KV stream)."""
+    tokens: list[int] = field(default_factory=list)
+    """What the slot's KV cache holds, from position 0."""
+    sequence: "_Sequence | None" = None
+
+
+class _Sequence:
+    """One generation: its prompt, sampler and output queue, and where the scheduler has got to."""
+
+    def __init__(self, prompt: list[int], params: SamplingParams, cancel: threading.Event,
+                 sampler: "_Sampler", stop_text: "_StopText"):
+        self.prompt, self.params, self.cancel = prompt, params, cancel
+        self.sampler, self.stop_text = sampler, stop_text
+        self.out: queue.Queue = queue.Queue()
+        self.abandoned = threading.Event()
+        self.slot: _Slot | None = None
+        self.pending: list[int] = []
+        """Tokens to decode next: the rest of the prompt, then each sampled token."""
+        self.generated = 0
+        self.done = False
+
+
+class _BatchContext:
+    """The scheduler's llama.cpp context: ``sequences`` KV streams of ``n_ctx`` tokens each."""
+
+    def __init__(self, llm, n_ctx: int, sequences: int, threads: int, batch_threads: int):
+        from llama_cpp import llama_cpp
+
+        self._lib = llama_cpp
+        params = type(llm.context_params).from_buffer_copy(llm.context_params)  # the same numerics
+        params.n_ctx = n_ctx * sequences
+        params.n_batch = params.n_ubatch = BATCH_TOKENS
+        params.n_seq_max = sequences
+        params.kv_unified = False  # a KV stream a sequence: attention reads only its own tokens
+        params.n_threads, params.n_threads_batch = threads, batch_threads  # llama.cpp: one token, more
+        self.ctx = llama_cpp.llama_init_from_model(llm._model.model, params)
+        if not self.ctx:
+            raise GenerationError(f"llama.cpp could not make a context for {sequences} sequences of {n_ctx} tokens")
+        if llm._lora_adapter is not None:
+            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(llm._lora_adapter)
+            scales = (ctypes.c_float * 1)(llm.lora_scale)
+            if llama_cpp.llama_set_adapters_lora(self.ctx, adapters, 1, scales):
+                raise GenerationError("llama.cpp could not apply the LoRA to the batch context")
+        self.n_batch = BATCH_TOKENS
+        self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
+        self.memory = llama_cpp.llama_get_memory(self.ctx)
+        self.n_vocab = llm.n_vocab()
+
+    def fill(self, running: list[_Sequence]) -> list[tuple[_Sequence, int | None]]:
+        """Put the next tokens of `running` in the batch: one for each generating sequence, then
+        prompt chunks while room is left. Returns (sequence, logits row or None) for each
+        sequence in the batch; a row is there where its last decoded token asks for a sample."""
+        batch, count, entries = self.batch, 0, []
+        generating = [s for s in running if len(s.pending) == 1]
+        prefilling = [s for s in running if len(s.pending) > 1]
+        for sequence in generating + prefilling:
+            room = self.n_batch - count
+            if room <= 0:
+                break
+            chunk, sequence.pending = sequence.pending[:room], sequence.pending[room:]
+            slot = sequence.slot
+            for token in chunk:
+                batch.token[count] = token
+                batch.pos[count] = len(slot.tokens)
+                batch.n_seq_id[count] = 1
+                batch.seq_id[count][0] = slot.index
+                batch.logits[count] = False
+                slot.tokens.append(token)
+                count += 1
+            row = None
+            if not sequence.pending:
+                batch.logits[count - 1] = True
+                row = count - 1
+            entries.append((sequence, row))
+        batch.n_tokens = count
+        return entries
+
+    def decode_alone(self, slot: "_Slot", tokens: list[int], scored_from: int) -> list[np.ndarray]:
+        """Decode `tokens` after what `slot` holds, in batches of at most n_batch, nothing else
+        in them; the log-probabilities of the next token after each of ``tokens[scored_from:]``."""
+        rows = []
+        for offset in range(0, len(tokens), self.n_batch):
+            chunk = tokens[offset: offset + self.n_batch]
+            batch = self.batch
+            for index, token in enumerate(chunk):
+                batch.token[index] = token
+                batch.pos[index] = len(slot.tokens) + index
+                batch.n_seq_id[index] = 1
+                batch.seq_id[index][0] = slot.index
+                batch.logits[index] = offset + index >= scored_from
+            batch.n_tokens = len(chunk)
+            self.decode()
+            slot.tokens += chunk
+            rows += [log_softmax(np.ctypeslib.as_array(self._lib.llama_get_logits_ith(self.ctx, index),
+                                                        shape=(self.n_vocab,)))
+                     for index in range(len(chunk)) if offset + index >= scored_from]
+        return rows
+
+    def decode(self) -> None:
+        status = self._lib.llama_decode(self.ctx, self.batch)
+        if status != 0:
+            raise GenerationError(f"llama_decode returned {status}")
+
+    def sample(self, sampler: "_Sampler", row: int) -> int:
+        return self._lib.llama_sampler_sample(sampler.chain, self.ctx, row)
+
+    def forget(self, seq_id: int, start: int) -> None:
+        self._lib.llama_memory_seq_rm(self.memory, seq_id, start, -1)
+
+    def restore(self, seq_id: int, state) -> bool:
+        size = len(state)
+        return self._lib.llama_state_seq_set_data(self.ctx, state, size, seq_id) == size
+
+    def state(self, seq_id: int):
+        size = self._lib.llama_state_seq_get_size(self.ctx, seq_id)
+        state = (ctypes.c_uint8 * size)()
+        written = self._lib.llama_state_seq_get_data(self.ctx, state, size, seq_id)
+        if written == 0:
+            return None
+        return state if written == size else (ctypes.c_uint8 * written).from_buffer_copy(state)
+
+    def free(self) -> None:
+        if self.ctx:
+            self._lib.llama_batch_free(self.batch)
+            self._lib.llama_free(self.ctx)
+            self.ctx = None
+
+
+class _Sampler:
+    """A llama.cpp sampler chain for one sequence (it keeps that sequence's grammar state and
+    penalty history)."""
+
+    def __init__(self, chain):
+        self.chain = chain
+
+    def free(self) -> None:
+        if self.chain:
+            from llama_cpp import llama_cpp
+
+            llama_cpp.llama_sampler_free(self.chain)
+            self.chain = None
+
+
+def _sampler_chain(llm, params: SamplingParams, repeat_penalty: float, grammar) -> _Sampler:
+    """The chain llama-cpp-python's ``create_completion`` builds for the same options."""
+    from llama_cpp import llama_cpp as lib
+
+    chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
+    sampler = _Sampler(chain)
+
+    def add(link) -> None:
+        if not link:
+            sampler.free()
+            raise GrammarError("llama.cpp could not build a sampler for the request")
+        lib.llama_sampler_chain_add(chain, link)
+
+    add(lib.llama_sampler_init_penalties(llm.n_vocab(), PENALTY_LAST_N, repeat_penalty, 0.0, 0.0))
+    if grammar is not None:
+        add(lib.llama_sampler_init_grammar(llm._model.vocab, grammar._grammar.encode("utf-8"),
+                                           grammar._root.encode("utf-8")))
+    if params.temperature == 0:
+        add(lib.llama_sampler_init_greedy())
+    else:
+        add(lib.llama_sampler_init_top_k(TOP_K))
+        add(lib.llama_sampler_init_top_p(params.top_p, 1))
+        add(lib.llama_sampler_init_min_p(MIN_P, 1))
+        add(lib.llama_sampler_init_temp(params.temperature))
+        add(lib.llama_sampler_init_dist(lib.LLAMA_DEFAULT_SEED if params.seed is None else params.seed))
+    return sampler
+
+
+def _is_eog(llm, token: int) -> bool:
+    from llama_cpp import llama_cpp
+
+    return bool(llama_cpp.llama_vocab_is_eog(llm._model.vocab, token))
+
+
+class _StopText:
+    """Bytes in, text out: complete UTF-8 only, cut before the first stop string, and holding back
+    an ending that may still become one (as ``create_completion`` does)."""
+
+    def __init__(self, stops: list[str]):
+        self.stops = [stop for stop in stops if stop]
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._held = ""
+        self.stopped = False
+
+    def feed(self, piece: bytes) -> tuple[str, bool]:
+        """(text that can go out now, whether a stop string was reached)."""
+        if self.stopped:
+            return "", True
+        text = self._held + self._decoder.decode(piece)
+        cut = min((i for i in (text.find(stop) for stop in self.stops) if i >= 0), default=-1)
+        if cut >= 0:
+            self._held, self.stopped = "", True
+            return text[:cut], True
+        hold = max((_partial(text, stop) for stop in self.stops), default=0)
+        self._held = text[len(text) - hold:] if hold else ""
+        return text[: len(text) - hold], False
+
+    def flush(self) -> str:
+        """What is held at the end: an ending that never became a stop string (the bytes of a
+        character the reply was cut in the middle of are dropped)."""
+        text, self._held = self._held, ""
+        return text
+
+
+def _partial(text: str, stop: str) -> int:
+    """The length of the longest ending of `text` that begins `stop`."""
+    for length in range(min(len(stop) - 1, len(text)), 0, -1):
+        if stop.startswith(text[-length:]):
+            return length
+    return 0

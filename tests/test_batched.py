@@ -1,0 +1,247 @@
+"""Continuous batching on llama.cpp (model/engines/batched.py) and the queue that lets several
+callers in at once.
+
+The real bundled model, with the shipped LoRA as `make run` serves it: a batched generation gives
+the very tokens the single-sequence engine gives (greedy), alone or beside others; cancelling or
+abandoning a generation frees its slot; a warmed prompt is restored into a generating sequence
+instead of evaluated again; scoring gives the single engine's log-probabilities.
+
+llama.cpp's arithmetic depends a little on how a batch is made up (a prompt decoded in one chunk
+or token by token, alone or beside others), so where two next tokens are nearly tied the greedy
+choice can flip — in the single engine too ("你好，请介绍一下你自己。" answers differently there
+depending on what its context held before). The prompts below were checked not to sit on such
+a tie.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from model.engines.batched import _StopText
+from model.engines.queued import QueuedEngine, QueueFullError
+from model.types import ChatRequest, SamplingParams
+from tests.fakes import SlowEngine
+
+PROMPTS = [
+    "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n",
+    "<|im_start|>user\nWrite a poem about the sea.<|im_end|>\n<|im_start|>assistant\n",
+    "<|im_start|>user\n请用一句话介绍北京。<|im_end|>\n<|im_start|>assistant\n",
+]
+SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}, "n": {"type": "integer"}},
+          "required": ["city", "n"]}
+
+
+def run(generator, prompt: str, max_tokens: int = 32, schema=None, stop=(), cancel=None):
+    """(text, finish, completion tokens) of one generation."""
+    params = SamplingParams(max_tokens=max_tokens, temperature=0, stop=list(stop))
+    pieces = generator.generate(prompt, params, schema, cancel or threading.Event())
+    text, tokens = [], 0
+    while True:
+        try:
+            chunk = next(pieces)
+        except StopIteration as end:
+            return "".join(text), end.value, tokens
+        text.append(chunk.text)
+        tokens += chunk.n_tokens
+
+
+@pytest.fixture(scope="module")
+def pair():
+    from model.engines.batched import BatchedLlamaCpp
+    from model.engines.llamacpp import LlamaCppGenerator
+    from model.spec import bundled_gguf_path, shipped_adapter
+
+    model, lora = str(bundled_gguf_path()), str(shipped_adapter("lingxi-tools", "gguf"))
+    single = LlamaCppGenerator(model, n_ctx=1024, n_threads=1, lora_path=lora, stop=["<|im_end|>"],
+                               prompt_cache_mb=0)
+    batched = BatchedLlamaCpp(model, n_ctx=1024, n_threads=1, lora_path=lora, stop=["<|im_end|>"],
+                              prompt_cache_mb=64, parallel=3)
+    yield single, batched
+    batched.close()
+    single.close()
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("prompt", PROMPTS, ids=["en-short", "en-long", "zh"])
+def test_a_batched_generation_gives_the_single_engines_tokens(pair, prompt):
+    single, batched = pair
+    expected = run(single, prompt)
+    assert expected[0].strip()
+    assert run(batched, prompt) == expected
+
+
+@pytest.mark.model
+def test_grammar_and_stop_strings_behave_as_in_the_single_engine(pair):
+    single, batched = pair
+    constrained = run(batched, PROMPTS[0], max_tokens=48, schema=SCHEMA)
+    assert constrained == run(single, PROMPTS[0], max_tokens=48, schema=SCHEMA)
+    assert constrained[0].lstrip().startswith("{") and constrained[1] == "stop"
+    text, finish, _ = run(batched, PROMPTS[1], stop=["sea"])
+    assert finish == "stop" and "sea" not in text and text == run(single, PROMPTS[1], stop=["sea"])[0]
+
+
+@pytest.mark.model
+def test_concurrent_generations_decode_together_and_answer_as_alone(pair):
+    single, batched = pair
+    alone = [run(single, prompt, max_tokens=24) for prompt in PROMPTS]
+    results: dict[int, tuple] = {}
+    steps, tokens = batched.steps, batched.tokens_decoded
+
+    def client(index: int) -> None:
+        results[index] = run(batched, PROMPTS[index], max_tokens=24)
+
+    threads = [threading.Thread(target=client, args=(index,)) for index in range(len(PROMPTS))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert [results[index] for index in range(len(PROMPTS))] == alone
+    decoded_steps = batched.steps - steps
+    assert (batched.tokens_decoded - tokens) / decoded_steps > 1.5  # several sequences a step
+
+
+@pytest.mark.model
+def test_cancelling_or_abandoning_a_generation_frees_its_slot(pair):
+    _, batched = pair
+    cancel = threading.Event()
+    pieces = batched.generate(PROMPTS[1], SamplingParams(max_tokens=200, temperature=0), None, cancel)
+    next(pieces)
+    cancel.set()
+    rest = list(pieces)
+    assert len(rest) < 50 and rest[-1].n_tokens < 200  # stopped at the next token, not at max_tokens
+    abandoned = [batched.generate(prompt, SamplingParams(max_tokens=200, temperature=0), None, threading.Event())
+                 for prompt in PROMPTS]
+    for pieces in abandoned:
+        next(pieces)
+        pieces.close()  # the caller walks away without cancelling
+    deadline = time.monotonic() + 10
+    while any(slot.sequence is not None for slot in batched._slots) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert all(slot.sequence is None for slot in batched._slots)
+    assert run(batched, PROMPTS[0])[0].strip()  # every slot is usable again
+
+
+@pytest.mark.model
+def test_a_warmed_prompt_is_restored_into_a_generating_sequence(pair):
+    single, batched = pair
+    prompt = ("<|im_start|>system\nYou are Lingxi, a helpful assistant. 你是灵犀。<|im_end|>\n"
+              "<|im_start|>user\nName three colours.<|im_end|>\n<|im_start|>assistant\n")
+    batched.warm(prompt)
+    restored = batched.restored
+    assert run(batched, prompt) == run(single, prompt)
+    assert batched.restored == restored + 1
+
+
+@pytest.mark.model
+def test_scoring_matches_the_single_engine(pair):
+    single, batched = pair
+    prompt = PROMPTS[0]
+    assert batched.continuation_logprob(prompt, "The capital") == pytest.approx(
+        single.continuation_logprob(prompt, "The capital"), abs=1e-3)
+    expected = single.next_token_logprobs(prompt, ["The", "Paris"])
+    assert batched.next_token_logprobs(prompt, ["The", "Paris"]) == pytest.approx(expected, abs=1e-3)
+
+
+def test_stop_text_holds_a_possible_stop_and_cuts_at_a_whole_one():
+    stop = _StopText(["<|im_end|>"])
+    assert stop.feed(b"Hello <|im") == ("Hello ", False)
+    assert stop.feed(b"_e") == ("", False)
+    assert stop.feed(b"nd|> more") == ("", True) and stop.stopped
+    held = _StopText(["STOP"])
+    assert held.feed(b"ends with ST") == ("ends with ", False)
+    assert held.flush() == "ST"  # never became a stop string: it goes out at the end
+
+
+def test_stop_text_sends_whole_characters_only():
+    text = _StopText([])
+    encoded = "你好".encode()
+    assert text.feed(encoded[:2]) == ("", False)
+    assert text.feed(encoded[2:4]) == ("你", False)
+    assert text.flush() == ""  # half a character at the end is dropped, not sent as U+FFFD
+
+
+REQUEST = ChatRequest([{"role": "user", "content": "x"}])
+
+
+def drain(engine) -> None:
+    for _ in engine.stream(REQUEST):
+        pass
+
+
+def test_the_queue_lets_in_as_many_callers_as_the_engine_serves_at_once():
+    slow = SlowEngine(tokens=6, delay=0.03)
+    slow.parallel = 3
+    queued = QueuedEngine(slow, max_waiting=2)
+    assert queued.capacity == 3
+    threads = [threading.Thread(target=drain, args=(queued,)) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.05)
+    assert queued.waiting == 2 and queued.is_full()
+    with pytest.raises(QueueFullError):
+        next(iter(queued.stream(REQUEST)))
+    for thread in threads:
+        thread.join(timeout=10)
+    assert slow.max_active == 3 and slow.finished == 5
+
+
+CALCULATOR = {"type": "function", "function": {
+    "name": "calculator", "description": "Evaluate an arithmetic expression.",
+    "parameters": {"type": "object", "properties": {"expression": {"type": "string"}}, "required": ["expression"]}}}
+
+
+@pytest.mark.model
+def test_the_api_serves_concurrent_requests_on_the_batched_default(tmp_path):
+    """`make run`'s default (shipped adapter, calibrated decision) with two sequences: forced
+    calls, auto mode and streaming, three clients at once, each answered whole."""
+    import json
+
+    import httpx
+
+    from agent_app.server.app import create_app
+    from agent_app.settings import ServerOptions
+    from agent_app.store import ConversationStore
+    from model.loader import EngineConfig, load_engine
+    from tests.conftest import live_server
+    from tools import ToolRegistry
+
+    engine = load_engine("bundled", "default", EngineConfig(n_ctx=2048, n_threads=1, parallel=2))
+    assert engine.parallel == 2
+    app = create_app(engine, ServerOptions(warm_prompts=True), registry=ToolRegistry([]),
+                     store=ConversationStore(tmp_path / "c.sqlite3"))
+    asked = [
+        {"messages": [{"role": "user", "content": "What is 17 * 23?"}], "tools": [CALCULATOR],
+         "tool_choice": {"type": "function", "function": {"name": "calculator"}}, "temperature": 0.7},
+        {"messages": [{"role": "user", "content": "计算 15% 的 240。"}], "tools": [CALCULATOR],
+         "tool_choice": "required", "temperature": 0.7},
+        {"messages": [{"role": "user", "content": "Hello! Who are you?"}], "tools": [CALCULATOR],
+         "max_tokens": 24, "stream": True},
+    ]
+    answers: dict[int, object] = {}
+
+    def client(url: str, index: int) -> None:
+        with httpx.Client(timeout=120) as http:
+            response = http.post(f"{url}/v1/chat/completions", json={"model": "default", **asked[index]})
+            answers[index] = (response.status_code, response.text)
+
+    try:
+        with live_server(app) as url:
+            threads = [threading.Thread(target=client, args=(url, index)) for index in range(len(asked))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=180)
+    finally:
+        engine.close()
+    for index in (0, 1):
+        status, body = answers[index]
+        assert status == 200, body
+        call = json.loads(body)["choices"][0]["message"]["tool_calls"][0]["function"]
+        assert call["name"] == "calculator" and isinstance(json.loads(call["arguments"])["expression"], str)
+    status, body = answers[2]
+    events = [line[6:] for line in body.splitlines() if line.startswith("data: ")]
+    assert status == 200 and events[-1] == "[DONE]"
+    finish = [json.loads(event)["choices"][0].get("finish_reason") for event in events[:-1]]
+    assert finish[-1] in ("stop", "length", "tool_calls")
