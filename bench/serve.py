@@ -4,7 +4,8 @@ on the bundled model with its default adapter and settings, over HTTP on loopbac
 One run prints, each against its baseline measured in the same run:
 - decode tokens/s of raw llama-cpp-python on the weights the app serves (the merged default, or
   base + LoRA when the merge is off), on the bare bundled model, and on base + runtime LoRA;
-  the HTTP API's streaming decode on the same weights as the first (api/raw ratio);
+  the HTTP API's streaming decode on the same weights as the first (api/raw ratio); each round
+  runs every one of them in turn, the raw ones in this process while the app idles;
 - time to first token (TTFT) of a new conversation offered the app's five tools: the first request
   of a server started without warming (cold), and on the warmed server new conversations that
   arrive between the turns of two other conversations (interleaved), and those conversations' own
@@ -54,40 +55,49 @@ def decode_rate(stamps: list[float]) -> float:
     return (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
 
 
-def raw_decode(models: dict[str, tuple[str, str | None]], tokens: int, repeats: int, threads: int) -> dict[str, float]:
-    """Median decode tokens/s of llama-cpp-python itself for each (model, LoRA), greedy, the app's
-    repeat penalty; all loaded at once and run in turn, so that a drift of the machine's speed
-    falls on every one alike."""
-    from llama_cpp import Llama, StoppingCriteriaList
+def load_raw(models: dict[str, tuple[str, str | None]], threads: int) -> dict:
+    """llama-cpp-python itself on each (model, LoRA), loaded once, as the app loads them."""
+    from llama_cpp import Llama
 
-    loaded = {name: Llama(model_path=model, lora_path=lora, use_mmap=lora is None, n_ctx=4096, n_threads=threads,
-                          n_threads_batch=threads, verbose=False) for name, (model, lora) in models.items()}
-    any_llm = next(iter(loaded.values()))
-    prompt = ChatTemplate.from_source(any_llm.metadata.get("tokenizer.chat_template")).render(STORY)
-    rates: dict[str, list[float]] = {name: [] for name in loaded}
+    return {name: Llama(model_path=model, lora_path=lora, use_mmap=lora is None, n_ctx=4096, n_threads=threads,
+                        n_threads_batch=threads, verbose=False) for name, (model, lora) in models.items()}
+
+
+def raw_rate(llm, tokens: int) -> float:
+    """Decode tokens/s of one greedy llama-cpp-python completion of the story prompt, with the
+    app's repeat penalty."""
+    from llama_cpp import StoppingCriteriaList
+
+    prompt = ChatTemplate.from_source(llm.metadata.get("tokenizer.chat_template")).render(STORY)
+    stamps: list[float] = []
+
+    def on_token(input_ids, logits) -> bool:
+        stamps.append(time.perf_counter())
+        return False
+
+    llm.reset()
+    for _ in llm.create_completion(prompt, max_tokens=tokens, temperature=0, repeat_penalty=REPEAT_PENALTY,
+                                   stream=True, stop=["<|im_end|>"], stopping_criteria=StoppingCriteriaList([on_token])):
+        pass
+    return decode_rate(stamps)
+
+
+def decode_rounds(raw: dict, url: str, tokens: int, repeats: int) -> dict[str, float]:
+    """Median decode tokens/s of each raw model and of the app's streaming API, measured in turn
+    within each round while the app idles between its requests, so that a drift of the machine's
+    speed falls on every one alike."""
+    rates: dict[str, list[float]] = {name: [] for name in [*raw, "api"]}
     for _ in range(repeats):
-        for name, llm in loaded.items():
-            stamps: list[float] = []
-
-            def on_token(input_ids, logits) -> bool:
-                stamps.append(time.perf_counter())
-                return False
-
-            llm.reset()
-            for _ in llm.create_completion(prompt, max_tokens=tokens, temperature=0, repeat_penalty=REPEAT_PENALTY,
-                                           stream=True, stop=["<|im_end|>"],
-                                           stopping_criteria=StoppingCriteriaList([on_token])):
-                pass
-            rates[name].append(decode_rate(stamps))
-    for llm in loaded.values():
-        llm.close()
+        for name, llm in raw.items():
+            rates[name].append(raw_rate(llm, tokens))
+        rates["api"].append(stream_chat(url, STORY, None, tokens)[1])
     return {name: statistics.median(values) for name, values in rates.items()}
 
 
 def stream_chat(url: str, messages: list, tools: list | None, max_tokens: int) -> tuple[float, float, int, str, str]:
     """(TTFT ms, decode tokens/s, completion tokens, text, how the reply opened: text, call or
-    empty) of one streamed request. TTFT runs to the first event with text or a tool call (a call
-    is streamed once it parses, so a reply that opens with a call counts the writing of that call)."""
+    empty) of one streamed request. TTFT runs to the first event with text or a tool call (a reply
+    that opens with a call: the piece naming its tool, sent once the name is decoded)."""
     body = {"model": "default", "messages": messages, "max_tokens": max_tokens, "temperature": 0,
             "stream": True, "stream_options": {"include_usage": True}}
     if tools:
@@ -199,7 +209,7 @@ def main() -> None:
     weights = {"served": (served, lora), "bare": (source.path, None)}
     if source.adapter:
         weights["runtime LoRA"] = (source.path, source.adapter)
-    raw = raw_decode(weights, args.tokens, args.repeats, args.threads)
+    raw = load_raw(weights, args.threads)
 
     with tempfile.TemporaryDirectory() as home:
         url = f"http://127.0.0.1:{args.port}"
@@ -212,21 +222,23 @@ def main() -> None:
         server = start_app(args.port, args.threads, home, warm=True)
         try:
             warm_seconds = wait_warm(url)
-            api = [stream_chat(url, STORY, None, args.tokens)[1] for _ in range(args.repeats)]
+            rates = decode_rounds(raw, url, args.tokens, args.repeats)
             fresh, turns = ttft_runs(url, tools)
-            rates = {clients: aggregate(url, clients, each, 64) for clients, each in ((1, 4), (4, 1), (8, 1))}
+            clients = {count: aggregate(url, count, each, 64) for count, each in ((1, 4), (4, 1), (8, 1))}
         finally:
             server.terminate()
             server.wait(timeout=60)
+    for llm in raw.values():
+        llm.close()
 
-    api_rate = statistics.median(api)
+    api_rate = rates.pop("api")
     print(f"the app as `make run` runs it: python app.py, model bundled, adapter "
           f"{Path(source.adapter).parent.name if source.adapter else 'none'}, llama.cpp threads {args.threads}, "
           f"requests decoded together (--parallel) {ServedModelOptions.model_fields['parallel'].default}, "
           f"cpu cores {os.cpu_count()}")
     print(f"served weights: {served}" + (f" + LoRA {lora}" if lora else " (merged, no LoRA at run time)")
           + f"; models folder {models}")
-    for name, rate in raw.items():
+    for name, rate in rates.items():
         print(f"raw llama-cpp-python decode, {name}: {rate:.1f} tokens/s")
     print(f"HTTP API streaming decode (served weights): {api_rate:.1f} tokens/s")
     print(f"start-up warming of the agent prompt: {warm_seconds:.1f} s after the app answered /health")
@@ -238,11 +250,11 @@ def main() -> None:
               f"(max {max(values):.0f}, n={len(values)})")
     print(f"TTFT, next turn of an interleaved conversation: median {statistics.median(turns):.0f} ms "
           f"(max {max(turns):.0f}, n={len(turns)})")
-    for clients, rate in rates.items():
-        print(f"aggregate, {clients} client{'s' if clients > 1 else ''}: {rate:.1f} tokens/s")
-    print(f"api/raw decode ratio: {api_rate / raw['served']:.3f}")
-    print(f"default/bare decode ratio: {raw['served'] / raw['bare']:.3f}")
-    print(f"8/1 client aggregate ratio: {rates[8] / rates[1]:.2f}")
+    for count, rate in clients.items():
+        print(f"aggregate, {count} client{'s' if count > 1 else ''}: {rate:.1f} tokens/s")
+    print(f"api/raw decode ratio: {api_rate / rates['served']:.3f}")
+    print(f"default/bare decode ratio: {rates['served'] / rates['bare']:.3f}")
+    print(f"8/1 client aggregate ratio: {clients[8] / clients[1]:.2f}")
     print(f"warm new-conversation TTFT with tools (ms): {statistics.median(every):.0f}")
 
 

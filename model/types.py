@@ -109,10 +109,22 @@ class ChatDelta:
     tool_calls: list[ToolCall] = field(default_factory=list)
     failed_calls: list[str] = field(default_factory=list)
     """Call markup the model wrote that does not parse, raw: never part of the content."""
+    call_opening: "CallOpening | None" = None
+    """A call whose name is decoded and whose arguments are still being written: it comes whole,
+    with the same id, in a later delta's tool_calls (unless the answer is cut at max_tokens or
+    cancelled first). Streamed as OpenAI streams a call: the name first, the arguments after."""
     finish_reason: FinishReason | None = None
     usage: Usage | None = None
     raw_text: str | None = None
     """On the last delta, when the engine knows it: everything the model wrote, calls included."""
+
+
+@dataclass
+class CallOpening:
+    """The start of a tool call: its id and its tool's name (see ChatDelta.call_opening)."""
+
+    name: str
+    id: str
 
 
 @dataclass

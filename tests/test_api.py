@@ -280,3 +280,36 @@ def test_the_official_openai_client_chats_streams_and_calls_tools():
         from openai import BadRequestError
         with pytest.raises(BadRequestError):
             client.chat.completions.create(model="scripted", messages=[])
+
+
+def phased_call_engine():
+    """The engine's auto mode on a scripted generator that builds grammars: it opens a call to
+    get_weather, decoded in its own phase (model/engines/auto_calls.py)."""
+    from model.chat_template import ChatTemplate
+    from model.engines.base import TemplatedEngine
+    from tests.fakes import PhasedGenerator
+
+    call_json = '{"name": "get_weather", "arguments": {"city": "北京"}}'
+    return TemplatedEngine("phased", PhasedGenerator(free=["<tool_call>", ""], calls=[call_json]), ChatTemplate())
+
+
+def test_a_call_streams_its_name_first_and_its_arguments_when_written():
+    engine = phased_call_engine()
+    events = sse_events(chat(client_for(engine), model="phased", tools=[WEATHER], stream=True))
+    pieces = [c for e in events if e["choices"] for c in e["choices"][0]["delta"].get("tool_calls", [])]
+    assert pieces[0]["function"] == {"name": "get_weather", "arguments": ""} and pieces[0]["id"]
+    assert pieces[1] == {"index": 0, "function": {"arguments": '{"city": "北京"}'}}  # no name again: clients append
+    assert events[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_the_official_openai_client_assembles_a_call_streamed_name_first():
+    from openai import OpenAI
+
+    engine = phased_call_engine()
+    with live_server(create_app(engine, ServerOptions())) as url:
+        client = OpenAI(base_url=url + "/v1", api_key="none")
+        with client.chat.completions.stream(model="phased", messages=[{"role": "user", "content": "weather?"}],
+                                            tools=[WEATHER]) as stream:
+            final = stream.get_final_completion()
+    call = final.choices[0].message.tool_calls[0]
+    assert call.function.name == "get_weather" and json.loads(call.function.arguments) == {"city": "北京"}

@@ -95,3 +95,22 @@ def test_the_next_phase_sees_the_call_as_training_renders_it():
     generator = PhasedGenerator(free=["<tool_call>", ""], calls=[CALL_JSON.replace(", ", ",") + "  "])
     run(generator)
     assert generator.prompts[2].endswith("<tool_call>\n" + CALL_JSON + "\n</tool_call>")
+
+
+def test_the_first_call_is_announced_by_name_before_its_arguments_are_written():
+    generator = PhasedGenerator(free=["<tool_call>", "\n<tool_call>", "\nBoth done."],
+                                calls=[CALL_JSON, CALL_JSON.replace("2*21", "3*3")])
+    deltas, _ = run(generator)
+    openings = [(i, d.call_opening) for i, d in enumerate(deltas) if d.call_opening]
+    calls = [(i, call) for i, d in enumerate(deltas) for call in d.tool_calls]
+    assert len(openings) == 1  # the second call comes whole: it could still have been a repeat
+    (opened_at, opening), (first_at, first), (_, second) = openings[0], calls[0], calls[1]
+    assert opening.name == "calculator" and opening.id == first.id and second.id != first.id
+    assert opened_at < first_at
+
+
+def test_a_call_cut_by_max_tokens_after_its_name_was_announced_comes_no_further():
+    generator = PhasedGenerator(free=["<tool_call>"], calls=[CALL_JSON])
+    deltas, last = run(generator, max_tokens=40)  # the name fits, the arguments do not
+    assert [d.call_opening.name for d in deltas if d.call_opening] == ["calculator"]
+    assert [d for d in deltas if d.tool_calls] == [] and last.finish_reason == "length"

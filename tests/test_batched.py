@@ -134,6 +134,19 @@ def test_a_warmed_prompt_is_restored_into_a_generating_sequence(pair):
     assert batched.restored == restored + 1
 
 
+def test_a_call_opened_by_the_decision_continues_from_the_scored_opening(pair):
+    _, batched = pair
+    prompt = ("<|im_start|>system\nYou may call tools. 你可以调用工具。<|im_end|>\n"
+              "<|im_start|>user\nWhat is 19 * 21?<|im_end|>\n<|im_start|>assistant\n")
+    opening = "<tool_call>\n"
+    batched.continuation_logprob(prompt, opening)  # the calibrated decision scores the opening
+    decoded = batched.tokens_decoded
+    run(batched, prompt + opening, max_tokens=1)
+    # The call phase restores prompt + opening (all but its last token) and decodes one prompt
+    # token for its logits (two if the joint tokenization splits differently): not the opening again.
+    assert batched.tokens_decoded - decoded <= 2 + 1
+
+
 @pytest.mark.model
 def test_scoring_matches_the_single_engine(pair):
     single, batched = pair

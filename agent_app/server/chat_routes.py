@@ -131,15 +131,25 @@ async def _sse_events(frame: _Frame, first: ChatDelta, deltas: AsyncIterator[Cha
                       include_usage: bool) -> AsyncIterator[str]:
     yield _event(frame.chunk({"role": "assistant", "content": ""}))
     call_index = 0
+    opened: str | None = None  # the id of a call announced by name, whose arguments are to come
     try:
         async for delta in _chain(first, deltas):
             if delta.content:
                 yield _event(frame.chunk({"content": delta.content}))
-            for call in delta.tool_calls:
+            if delta.call_opening:  # as OpenAI streams a call: id and name first, arguments after
+                opened = delta.call_opening.id
                 yield _event(frame.chunk({"tool_calls": [{
-                    "index": call_index, "id": call.id, "type": "function",
-                    "function": {"name": call.name, "arguments": call.arguments_json()},
+                    "index": call_index, "id": opened, "type": "function",
+                    "function": {"name": delta.call_opening.name, "arguments": ""},
                 }]}))
+            for call in delta.tool_calls:
+                if call.id == opened:
+                    piece = {"index": call_index, "function": {"arguments": call.arguments_json()}}
+                    opened = None
+                else:
+                    piece = {"index": call_index, "id": call.id, "type": "function",
+                             "function": {"name": call.name, "arguments": call.arguments_json()}}
+                yield _event(frame.chunk({"tool_calls": [piece]}))
                 call_index += 1
             if delta.finish_reason:
                 yield _event(frame.chunk({}, delta.finish_reason))

@@ -8,7 +8,8 @@ cache, so a phase costs only its new tokens):
    generation stops there;
 2. call: the prompt so far plus ``<tool_call>\\n`` is continued under the call grammar (a name
    among the offered tools, arguments valid for it: model/call_schema.py), and the call is read
-   from that JSON;
+   from that JSON. The answer's first call is announced (``ChatDelta.call_opening``) once its
+   name is decoded, so a client can show it while the arguments are written;
 3. the call, rendered as training renders it, closes the phase and decoding is free again:
    more calls, text, or the end. The same call twice in one answer is a loop: the answer ends.
 
@@ -18,7 +19,9 @@ opens is fixed. At most `MAX_CALLS` calls an answer; every phase shares the answ
 """
 from __future__ import annotations
 
+import json
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -27,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from model.call_schema import read_forced_call
 from model.engines.stop import StopEvent
 from model.tool_format import CALL_OPEN, partial_suffix
-from model.types import ChatDelta, ChatRequest, SamplingParams
+from model.types import CallOpening, ChatDelta, ChatRequest, SamplingParams, new_call_id
 
 if TYPE_CHECKING:
     from model.engines.base import TemplatedEngine
@@ -67,7 +70,17 @@ def stream_with_constrained_calls(engine: "TemplatedEngine", request: ChatReques
             break
         pieces = engine._generate(prompt, engine.generator.count_tokens(prompt), _remaining(request, budget, used),
                                   schema, cancel, [])
-        call_text = "".join(pieces)
+        # The answer's first call is announced by its name as soon as that is decoded: what a
+        # client shows first. Later calls come whole (one may yet turn out to repeat an earlier one).
+        announced: CallOpening | None = None
+        call_text = ""
+        for piece in pieces:
+            call_text += piece
+            if announced is None and not made and calls == 0:
+                name = decoded_name(call_text)
+                if name is not None:
+                    announced = CallOpening(name, new_call_id())
+                    yield ChatDelta(call_opening=announced)
         used, finish = used + pieces.tokens, pieces.finish
         call = read_forced_call(call_text)
         if call is None:  # cut at max_tokens, or cancelled: no half call reaches the client
@@ -76,6 +89,8 @@ def stream_with_constrained_calls(engine: "TemplatedEngine", request: ChatReques
         if (call.name, call.arguments) in [(m.name, m.arguments) for m in made]:  # a loop, not a new question
             finish = "stop"
             break
+        if announced is not None:
+            call = replace(call, id=announced.id)
         made.append(call)
         yield ChatDelta(tool_calls=[call])
         # The call as training renders it (the grammar may leave a space the model never saw).
@@ -86,6 +101,16 @@ def stream_with_constrained_calls(engine: "TemplatedEngine", request: ChatReques
             break
     last = parser.finish()
     yield engine._last(last, finish, calls + len(made) > 0 or bool(last.tool_calls), prompt_tokens, used, raw)
+
+
+_NAME = re.compile(r'\s*\{\s*"name"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def decoded_name(call_text: str) -> str | None:
+    """The tool name of a call being decoded under the call grammar (``{"name": "...", ...``),
+    once its string is closed; None before."""
+    match = _NAME.match(call_text)
+    return json.loads(match.group(1)) if match else None
 
 
 def _spent(budget: int | None, used: int) -> bool:

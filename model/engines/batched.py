@@ -237,15 +237,15 @@ class BatchedLlamaCpp(LlamaCppGenerator):
 
     def _score(self, tokens: list[int], extra: list[int], rows: int) -> list[np.ndarray]:
         """Decode `tokens` then `extra` in the scratch sequence, alone; the log-probabilities
-        after each of the last `rows` decoded tokens (at least the last one). What follows
-        `tokens` is forgotten afterwards, and the state of `tokens` kept in the prompt cache."""
+        after each of the last `rows` decoded tokens (at least the last one). The state of both
+        is kept in the prompt cache: a call the decision opens continues from it, and any other
+        continuation of `tokens` reuses its prefix."""
         slot = self._scratch
         start = self._prepare(slot, tokens)
         pending = tokens[start:] + extra
         wanted = max(rows, 1)
         result = self._context.decode_alone(slot, pending, scored_from=len(pending) - wanted)
-        self._context.forget(slot.index, len(tokens))
-        del slot.tokens[len(tokens):]
+        slot.tokens = tokens + extra
         self._save(slot)
         return result
 
