@@ -1,6 +1,6 @@
 """The `lingxi` command line, generated from the typed settings (pydantic-settings).
 
-`lingxi serve | chat | eval | data | train | export | quantize`.
+`lingxi serve | chat | kb | eval | data | train | export | quantize`.
 This module is the only place that wires the layers together (shared/DESIGN.md).
 """
 from __future__ import annotations
@@ -457,6 +457,103 @@ class Quantize(QuantizeOptions):
             raise SystemExit(1)
 
 
+def _knowledge_base():
+    from tools import KnowledgeBase, lingxi_home
+
+    return KnowledgeBase(lingxi_home() / "knowledge")
+
+
+def _kb_call(action):
+    """Run ``action(kb)``; a tool error (a missing file, an unknown index) becomes one clear line."""
+    from tools import ToolError
+
+    kb = _knowledge_base()
+    try:
+        return kb, action(kb)
+    except ToolError as error:
+        print(f"lingxi kb: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+class KbAdd(BaseModel):
+    """Add files or folders (.txt, .md, .pdf) to the knowledge base; a file added again is replaced."""
+
+    paths: CliPositionalArg[list[str]] = Field(description="files or folders")
+
+    def cli_cmd(self) -> None:
+        from agent_app.progress import progress_bar
+
+        missing = [path for path in self.paths if not Path(path).exists()]
+        if missing:
+            print(f"lingxi kb: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+            raise SystemExit(1)
+        for path in self.paths:
+            with progress_bar(f"add {Path(path).name}") as advance:
+                _, counts = _kb_call(lambda kb, path=path: kb.ingest(path, progress=lambda done, total, _: advance(done, total)))
+            print(f"{path}: {counts['files']} file(s), {counts['chunks']} chunks")
+
+
+class KbList(BaseModel):
+    """List the documents in the knowledge base, and the embedding model it was built with."""
+
+    def cli_cmd(self) -> None:
+        kb, documents = _kb_call(lambda kb: kb.documents())
+        for doc in documents:
+            print(f"{doc['source']}\t{doc['chunks']} chunks" + (f", {doc['pages']} pages" if doc["pages"] else ""))
+        print(f"{len(documents)} documents in {kb.path}, embedded with {kb.model}")
+        if kb.needs_reindex:
+            print(kb.needs_reindex, file=sys.stderr)
+
+
+class KbSearch(BaseModel):
+    """Search the knowledge base as the agent's tool does, and print the passages."""
+
+    query: CliPositionalArg[str] = Field(description="what to look for")
+    top_k: int = Field(4, ge=1, le=20, description="passages to show")
+
+    def cli_cmd(self) -> None:
+        _, result = _kb_call(lambda kb: kb.search(self.query, self.top_k))
+        print(getattr(result, "text", result))
+
+
+class KbRemove(BaseModel):
+    """Remove a document (by its file name) from the knowledge base."""
+
+    source: CliPositionalArg[str] = Field(description="the document's file name, as `lingxi kb list` shows it")
+
+    def cli_cmd(self) -> None:
+        _, removed = _kb_call(lambda kb: kb.remove(self.source))
+        if not removed:
+            print(f"lingxi kb: no document named {self.source!r}", file=sys.stderr)
+            raise SystemExit(1)
+        print(f"removed {self.source} ({removed} chunks)")
+
+
+class KbReindex(BaseModel):
+    """Re-embed every stored chunk with the default embedding model (multilingual-e5-small);
+    the old index stays until the new one is complete."""
+
+    def cli_cmd(self) -> None:
+        from agent_app.progress import progress_bar
+
+        with progress_bar("reindex") as advance:
+            _, summary = _kb_call(lambda kb: kb.reindex(progress=lambda done, total, _: advance(done, total)))
+        print(f"re-embedded {summary['chunks']} chunks: {summary['from']} -> {summary['to']}")
+
+
+class Kb(BaseModel):
+    """The knowledge base the agent's knowledge_base tool searches ($LINGXI_HOME/knowledge)."""
+
+    add: CliSubCommand[KbAdd]
+    list: CliSubCommand[KbList]
+    search: CliSubCommand[KbSearch]
+    remove: CliSubCommand[KbRemove]
+    reindex: CliSubCommand[KbReindex]
+
+    def cli_cmd(self) -> None:
+        CliApp.run_subcommand(self)
+
+
 class Lingxi(BaseSettings):
     """Lingxi (灵犀): evaluate, fine-tune, quantize and serve a small local model as a tool-calling assistant."""
 
@@ -464,6 +561,7 @@ class Lingxi(BaseSettings):
                                       extra="ignore")
     serve: CliSubCommand[Serve]
     chat: CliSubCommand[Chat]
+    kb: CliSubCommand[Kb]
     eval: CliSubCommand[Eval]
     data: CliSubCommand[Data]
     train: CliSubCommand[Train]

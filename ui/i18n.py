@@ -62,6 +62,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "ingesting": ("Reading {source}…", "正在读取 {source}…"),
     "removed": ("Removed **{source}** ({chunks} chunks)", "已移除 **{source}**（{chunks} 个片段）"),
     "kb_failed": ("The knowledge base failed: {error}", "知识库出错：{error}"),
+    "kb_reindex": ("⚠ These documents were indexed with **{model}**, which reads English only. Run "
+                   "`lingxi kb reindex` to re-index them for Chinese and cross-lingual search (nothing is lost).",
+                   "⚠ 这些文档是用 **{model}** 建的索引，它只读得懂英文。运行 `lingxi kb reindex` 重建索引，"
+                   "即可用中文和跨语言检索（文档不会丢失）。"),
     # training data
     "data": ("Data", "数据"),
     "data_help": ("Rate answers with the thumbs under each answer. Exports are OpenAI-messages JSONL "

@@ -38,6 +38,15 @@ def documents(knowledge: KnowledgeBase | None) -> list[dict]:
         return []
 
 
+def reindex_notice(knowledge: KnowledgeBase | None, language: str) -> str:
+    """A line for the panel when the index was built with an older embedding model."""
+    try:
+        return t(language, "kb_reindex", model=knowledge.model) if knowledge and knowledge.needs_reindex else ""
+    except Exception:  # an index that cannot open must not break the page
+        logger.warning("cannot open the knowledge base", exc_info=True)
+        return ""
+
+
 def ingest(knowledge: KnowledgeBase, files: list[str], language: str,
            progress: gr.Progress) -> tuple[list[str], list[str]]:
     """Add each file; return (status lines, failure lines). A failing file does not stop the others."""
@@ -65,6 +74,7 @@ def wire(c: "Components", services: Services) -> None:
 
     def refreshed(language: str, status: str):
         sources = [doc["source"] for doc in documents(knowledge)]
+        status = "\n\n".join(line for line in (status, reindex_notice(knowledge, language)) if line)
         return status, document_table(knowledge, language), gr.Dropdown(choices=sources, value=None)
 
     def upload(files, language, session_id, progress=gr.Progress()):
