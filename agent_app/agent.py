@@ -10,6 +10,7 @@ turn: it is reported as an ErrorEvent and raised again for the caller.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from model.engines.base import ChatEngine
 from model.errors import ModelError
 from model.repetition import trim_loop
 from model.types import ChatRequest, ChatResult, SamplingParams
-from tools import ToolRegistry
+from tools import ToolRegistry, Workspace, use_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +42,12 @@ class AgentConfig:
 
 class Agent:
     def __init__(self, engine: ChatEngine, registry: ToolRegistry,
-                 protocol: NativeProtocol | ReActProtocol | None = None, config: AgentConfig | None = None):
+                 protocol: NativeProtocol | ReActProtocol | None = None, config: AgentConfig | None = None,
+                 workspace: Workspace | None = None):
         self.engine = engine
         self.registry = registry
+        self.workspace = workspace
+        """The conversation's files (tools/workspace.py): tools see it during their calls."""
         self.protocol = protocol or NativeProtocol()
         self.config = config or AgentConfig()
 
@@ -115,7 +119,8 @@ class Agent:
     def _run_tools(self, decision: Decision, step: int, remember) -> Iterator[AgentEvent]:
         for call in decision.calls:
             yield ToolCallEvent(step, call.id, call.name, call.arguments)
-            result = self.registry.call(call.name, call.arguments)
+            with use_workspace(self.workspace) if self.workspace else contextlib.nullcontext():
+                result = self.registry.call(call.name, call.arguments)
             remember(ToolStep(call.id, call.name, result.content, result.ok, result.elapsed))
             yield ToolResultEvent(step, call.id, call.name, result.content, result.ok, result.elapsed)
 

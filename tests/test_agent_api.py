@@ -81,3 +81,25 @@ def test_agent_routes_need_the_api_key(tmp_path):
     client, _, _ = make_client(["x"], tmp_path, api_key="k")
     assert client.post("/v1/agent/chat", json={"message": "hi"}).status_code == 401
     assert client.get("/v1/agent/sessions").status_code == 401
+
+
+def test_each_session_s_tools_work_in_its_own_workspace(tmp_path, lingxi_home):
+    from tools import current_workspace, tool
+
+    @tool
+    def list_files() -> str:
+        """List the conversation's files."""
+        workspace = current_workspace()
+        return f"{workspace.path.name}: {', '.join(workspace.files()) or 'none'}"
+
+    listing = '<tool_call>\n{"name": "list_files", "arguments": {}}\n</tool_call>'
+    engine = ScriptedEngine([listing, "Done.", listing, "Done."])
+    app = create_app(engine, ServerOptions(), registry=ToolRegistry([list_files]),
+                     store=ConversationStore(tmp_path / "c.sqlite3"))
+    client = TestClient(app)
+    (lingxi_home / "workspaces" / "trip").mkdir(parents=True)
+    (lingxi_home / "workspaces" / "trip" / "ticket.png").write_bytes(b"png")
+    trip = client.post("/v1/agent/chat", json={"message": "files?", "session_id": "trip"}).json()
+    assert trip["steps"][1]["content"] == "trip: ticket.png"
+    other = client.post("/v1/agent/chat", json={"message": "files?", "session_id": "notes"}).json()
+    assert other["steps"][1]["content"] == "notes: none"  # another conversation sees none of them

@@ -22,15 +22,18 @@ from tools.errors import (
 )
 from tools.fetch_url import FetchUrlTool
 from tools.knowledge_base import KnowledgeBase
+from tools.ocr import OCRTool
 from tools.python_sandbox import PythonTool, SandboxLimits, run_python
 from tools.registry import ToolRegistry
 from tools.web_search import WebSearchTool
+from tools.workspace import Workspace, conversation_workspace, current_workspace, use_workspace
 
 __all__ = [
     "ExternalContent",
     "FetchUrlTool",
     "FunctionTool",
     "KnowledgeBase",
+    "OCRTool",
     "PythonTool",
     "SandboxLimits",
     "Tool",
@@ -44,9 +47,13 @@ __all__ = [
     "ToolUnavailableError",
     "UnknownToolError",
     "WebSearchTool",
+    "Workspace",
     "calculator",
+    "conversation_workspace",
+    "current_workspace",
     "default_registry",
     "lingxi_home",
     "run_python",
+    "use_workspace",
     "tool",
 ]

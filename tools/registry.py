@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import threading
@@ -130,6 +131,7 @@ def parse_arguments(arguments: dict | str | None) -> dict:
 def run_with_timeout(item: Tool, arguments: dict) -> Any:
     """Run ``item`` in a daemon thread and wait at most ``item.timeout`` seconds.
 
+    The thread runs in a copy of the caller's context (so the conversation's workspace holds).
     A thread cannot be killed: on timeout the call is abandoned and finishes in the background.
     Tools that can hang for long (code, network) also enforce their own limits inside.
     """
@@ -144,7 +146,8 @@ def run_with_timeout(item: Tool, arguments: dict) -> Any:
         except BaseException as exc:  # SystemExit, KeyboardInterrupt: never escape a tool call
             box["error"] = ToolExecutionError(f"tool {item.name!r} raised {type(exc).__name__}: {exc}")
 
-    worker = threading.Thread(target=target, name=f"tool-{item.name}", daemon=True)
+    context = contextvars.copy_context()  # the caller's workspace (tools/workspace.py) and the like
+    worker = threading.Thread(target=context.run, args=(target,), name=f"tool-{item.name}", daemon=True)
     worker.start()
     worker.join(item.timeout)
     if worker.is_alive():

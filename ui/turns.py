@@ -20,6 +20,7 @@ from agent_app.memory import Memory
 from agent_app.protocols import make_protocol
 from model.errors import ModelError
 from model.types import SamplingParams
+from tools import conversation_workspace
 from ui.i18n import t
 from ui.render import View, note, render_steps
 from ui.services import Services
@@ -97,7 +98,7 @@ class ChatTurns:
 
         streaming, shown, failure = "", 0.0, None
         try:
-            for event in self._agent(settings).run(text, memory, save, cancel):
+            for event in self._agent(settings, session_id).run(text, memory, save, cancel):
                 if isinstance(event, TextDelta):
                     streaming += event.text
                     if time.monotonic() - shown < REFRESH_SECONDS:
@@ -116,14 +117,15 @@ class ChatTurns:
         view = render_steps(memory.steps, language)
         yield note(view, failure) if failure else view
 
-    def _agent(self, settings: TurnSettings) -> Agent:
+    def _agent(self, settings: TurnSettings, session_id: str) -> Agent:
         registry = self.services.registry
         config = AgentConfig(
             max_steps=settings.max_steps, system_prompt=settings.system.strip() or None,
             sampling=SamplingParams(max_tokens=MAX_TOKENS, temperature=settings.temperature),
             tool_names=None if settings.tools is None else [name for name in settings.tools if name in registry])
         return Agent(self.services.engines.get(settings.engine_key), registry,
-                     make_protocol(settings.protocol, "zh" if settings.language == "zh" else "en"), config)
+                     make_protocol(settings.protocol, "zh" if settings.language == "zh" else "en"), config,
+                     workspace=conversation_workspace(self.services.home / "workspaces", session_id))
 
 
 def _title(text: str) -> str:

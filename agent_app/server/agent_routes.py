@@ -27,6 +27,7 @@ from agent_app.server.state import ServerState
 from agent_app.store import SessionNotFoundError
 from model.errors import GenerationError, ModelError
 from model.types import SamplingParams
+from tools import conversation_workspace, lingxi_home
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -59,7 +60,8 @@ async def agent_chat(body: AgentChatRequest, request: Request):
         state.store.create(title=body.message[:60], session_id=session_id)
     agent = Agent(state.engine, state.registry, make_protocol(body.protocol, body.language), AgentConfig(
         max_steps=body.max_steps, system_prompt=body.system, tool_names=body.tools,
-        sampling=SamplingParams(max_tokens=body.max_tokens, temperature=body.temperature)))
+        sampling=SamplingParams(max_tokens=body.max_tokens, temperature=body.temperature)),
+        workspace=conversation_workspace(state.workspaces or lingxi_home() / "workspaces", session_id))
     memory = Memory.from_messages(state.store.messages(session_id))
 
     def save(step) -> None:

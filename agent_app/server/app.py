@@ -41,7 +41,8 @@ def create_app(engine: ChatEngine, options: ServerOptions | None = None, registr
     app = FastAPI(title="Lingxi", version="0.1.0", lifespan=_lifespan, openapi_url=None, docs_url=None,
                   redoc_url=None, description="OpenAI-compatible chat completions with tool calling, on a local model.")
     app.state.lingxi = ServerState(engine=queued, model_name=options.served_model_name or engine.name,
-                                   registry=registry, store=store, warm_prompts=options.warm_prompts)
+                                   registry=registry, store=store, workspaces=home / "workspaces",
+                                   warm_prompts=options.warm_prompts)
     install_error_handlers(app)
 
     guarded = [Depends(_api_key_guard(options))]

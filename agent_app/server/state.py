@@ -5,6 +5,7 @@ import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from agent_app.store import ConversationStore
 from model.engines.queued import QueuedEngine
@@ -18,6 +19,8 @@ class ServerState:
     registry: ToolRegistry
     store: ConversationStore
     aliases: tuple[str, ...] = ("bundled", "default", "lingxi")
+    workspaces: Path | None = None
+    """Where each conversation's files live (None: $LINGXI_HOME/workspaces)."""
     warm_prompts: bool = False
     """Whether start-up evaluates the default agent's prompt ahead of the first request."""
     warmed: threading.Event = field(default_factory=threading.Event)
