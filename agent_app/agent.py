@@ -23,7 +23,7 @@ from model.engines.base import ChatEngine
 from model.errors import ModelError
 from model.repetition import trim_loop
 from model.types import ChatRequest, ChatResult, SamplingParams
-from tools import ToolRegistry, Workspace, use_workspace
+from tools import ToolRegistry, ToolResult, Workspace, use_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class Agent:
             if decision.is_answer:
                 yield FinalAnswer(decision.content, step)
                 return
-            yield from self._run_tools(decision, step, remember)
+            yield from self._run_tools(decision, step, remember, {t["function"]["name"] for t in tools})
             if cancel is not None and cancel.is_set():
                 return
         yield ErrorEvent(f"stopped after {self.config.max_steps} steps without a final answer",
@@ -116,11 +116,15 @@ class Agent:
         return ChatResult(content=text, tool_calls=calls, finish_reason=finish, usage=usage, raw_text=text,
                           failed_calls=failed)
 
-    def _run_tools(self, decision: Decision, step: int, remember) -> Iterator[AgentEvent]:
+    def _run_tools(self, decision: Decision, step: int, remember, offered: set[str]) -> Iterator[AgentEvent]:
         for call in decision.calls:
             yield ToolCallEvent(step, call.id, call.name, call.arguments)
-            with use_workspace(self.workspace) if self.workspace else contextlib.nullcontext():
-                result = self.registry.call(call.name, call.arguments)
+            if call.name in self.registry and call.name not in offered:  # registered, but not for this turn
+                result = ToolResult(False, f"Error: the tool {call.name!r} is not available in this conversation; "
+                                           f"available: {', '.join(sorted(offered)) or 'none'}", 0.0)
+            else:
+                with use_workspace(self.workspace) if self.workspace else contextlib.nullcontext():
+                    result = self.registry.call(call.name, call.arguments)
             remember(ToolStep(call.id, call.name, result.content, result.ok, result.elapsed))
             yield ToolResultEvent(step, call.id, call.name, result.content, result.ok, result.elapsed)
 

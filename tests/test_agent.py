@@ -201,3 +201,16 @@ def test_react_bad_action_input_and_direct_answers():
     assert of(events, ErrorEvent)[0].kind == "parse"
     assert "JSON object" in engine.history[1].messages[-1]["content"]
     assert of(events, FinalAnswer)[0].text == "It is 4."  # no keywords: taken as the answer
+
+
+def test_a_registered_tool_that_is_not_offered_does_not_run():
+    seen.clear()
+    engine = ScriptedEngine(['<tool_call>\n{"name": "lookup_city", "arguments": {"city": "Paris"}}\n</tool_call>',
+                             "I cannot look that up."])
+    agent = Agent(engine, ToolRegistry([calculator, lookup_city]), config=AgentConfig(tool_names=["calculator"]))
+    events = list(agent.run("Facts about Paris?"))
+    result = next(e for e in events if isinstance(e, ToolResultEvent))
+    assert not result.ok and "'lookup_city' is not available in this conversation; available: calculator" in result.content
+    assert seen == []  # never ran
+    offered = [t["function"]["name"] for t in engine.history[0].tools]
+    assert offered == ["calculator"]

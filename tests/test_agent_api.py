@@ -103,3 +103,85 @@ def test_each_session_s_tools_work_in_its_own_workspace(tmp_path, lingxi_home):
     assert trip["steps"][1]["content"] == "trip: ticket.png"
     other = client.post("/v1/agent/chat", json={"message": "files?", "session_id": "notes"}).json()
     assert other["steps"][1]["content"] == "notes: none"  # another conversation sees none of them
+
+
+def test_files_go_up_into_a_session_come_back_as_references_and_go_with_it(tmp_path, lingxi_home):
+    from tools import current_workspace, tool
+
+    @tool
+    def shout(text: str) -> str:
+        """Write the text in capitals to a new file.
+
+        Args:
+            text: What to write.
+        """
+        path = current_workspace().new_file("shout", ".txt")
+        path.write_text(text.upper())
+        return f"Wrote {path.name}"
+
+    call = '<tool_call>\n{"name": "shout", "arguments": {"text": "hi"}}\n</tool_call>'
+    engine = ScriptedEngine([call, "Done."])
+    client = TestClient(create_app(engine, ServerOptions(), registry=ToolRegistry([shout]),
+                                   store=ConversationStore(tmp_path / "c.sqlite3")))
+    up = client.post("/v1/agent/sessions/trip/files", files={"file": ("收据 1.png", b"\x89PNG...", "image/png")})
+    assert up.status_code == 200 and up.json()["name"] == "收据-1.png" and up.json()["bytes"] == 7
+    again = client.post("/v1/agent/sessions/trip/files", files={"file": ("收据 1.png", b"other", "image/png")}).json()
+    assert again["name"] == "收据-1-2.png"  # never overwrites
+
+    body = client.post("/v1/agent/chat", json={"message": "shout", "session_id": "trip"}).json()
+    names = [f["name"] for f in body["files"]]
+    assert names == ["shout.txt", "收据-1-2.png", "收据-1.png"]
+    shout_ref = body["files"][0]
+    assert shout_ref == {"name": "shout.txt", "bytes": 2, "url": "/v1/agent/sessions/trip/files/shout.txt"}
+    assert client.get(shout_ref["url"]).content == b"HI"
+    assert client.get(up.json()["url"]).content == b"\x89PNG..."
+    assert [f["name"] for f in client.get("/v1/agent/sessions/trip/files").json()["data"]] == names
+
+    assert client.get("/v1/agent/sessions/trip/files/..%2Fc.sqlite3").status_code == 404
+    assert client.get("/v1/agent/sessions/trip/files/nothing.txt").json()["error"]["code"] == "file_not_found"
+    assert client.post("/v1/agent/sessions/bad%20id/files", files={"file": ("a.png", b"x")}).status_code == 400
+
+    assert client.delete("/v1/agent/sessions/trip").json()["deleted"]
+    assert not (lingxi_home / "workspaces" / "trip").exists()
+    assert client.get("/v1/agent/sessions/trip/files").json()["data"] == []
+
+
+def test_an_upload_over_the_limit_is_refused_and_leaves_nothing(tmp_path, lingxi_home, monkeypatch):
+    from agent_app.server import agent_routes
+
+    monkeypatch.setattr(agent_routes, "MAX_UPLOAD_BYTES", 1000)
+    client, _, _ = make_client([], tmp_path)
+    response = client.post("/v1/agent/sessions/big/files", files={"file": ("huge.wav", b"x" * 5000)})
+    assert response.status_code == 413 and "larger than" in response.json()["error"]["message"]
+    assert client.get("/v1/agent/sessions/big/files").json()["data"] == []
+
+
+def test_an_uploaded_image_is_read_by_the_ocr_tool_through_the_agent(tmp_path, lingxi_home):
+    import io
+
+    import pytest
+
+    pytest.importorskip("rapidocr", reason="the media extra")
+    from PIL import Image, ImageDraw, ImageFont
+
+    from tools import default_registry
+
+    image = Image.new("RGB", (520, 90), "white")
+    fonts = __import__("glob").glob("/usr/share/fonts/**/LiberationSans-Regular.ttf", recursive=True)
+    font = ImageFont.truetype(fonts[0], 32) if fonts else ImageFont.load_default(size=32)
+    ImageDraw.Draw(image).text((20, 25), "Gate B12 closes at 09:40", fill="black", font=font)
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+
+    engine = ScriptedEngine(['<tool_call>\n{"name": "ocr", "arguments": {"image": "boarding.png"}}\n</tool_call>',
+                             "Your gate is B12; it closes at 09:40."])
+    client = TestClient(create_app(engine, ServerOptions(), registry=default_registry(lingxi_home),
+                                   store=ConversationStore(tmp_path / "c.sqlite3")))
+    assert client.post("/v1/agent/sessions/flight/files", files={"file": ("boarding.png", png.getvalue())}).status_code == 200
+    body = client.post("/v1/agent/chat", json={"message": "When does my gate close?", "session_id": "flight",
+                                               "tools": ["ocr"]}).json()
+    assert body["answer"] == "Your gate is B12; it closes at 09:40."
+    observation = body["steps"][1]["content"]
+    assert body["steps"][1]["ok"] and "text read from boarding.png" in observation
+    assert all(piece in observation for piece in ("Gate B12", "closes", "09:40"))
+    assert [t["function"]["name"] for t in engine.history[0].tools] == ["ocr"]

@@ -180,12 +180,14 @@ def test_deep_nesting_and_giant_integers_are_clear_errors():
 def test_every_default_tool_declares_its_string_caps_and_enforces_them(tmp_path):
     registry = default_registry(tmp_path)
     caps = {name: {key: prop.get("maxLength") for key, prop in schema["function"]["parameters"]["properties"].items()
-                   if prop.get("type") == "string"}
-            for name, schema in zip(registry.names(), registry.schemas())}
+                   if prop.get("type") == "string" and "enum" not in prop}
+            for name, schema in zip(registry.names(), registry.schemas(registry.names()))}
     assert caps["calculator"] == {"expression": 500}
     assert caps["web_search"]["query"] == 500
     assert caps["fetch_url"] == {"url": 2048}
     assert caps["knowledge_base"]["query"] == 1000
+    assert caps["ocr"] == {"image": 255} and caps["speech_to_text"] == {"audio": 255}
+    assert caps["text_to_speech"] == {"text": 2000}
     kb_top_k = registry.get("knowledge_base").parameters["properties"]["top_k"]
     assert (kb_top_k["minimum"], kb_top_k["maximum"]) == (1, 20)
     for name, fields in caps.items():

@@ -123,7 +123,9 @@ def test_tool_through_registry_and_errors(kb, docs, tmp_path):
 def test_empty_knowledge_base_and_default_registry(tmp_path, monkeypatch):
     monkeypatch.setenv("LINGXI_HOME", str(tmp_path))
     registry = default_registry()
-    assert registry.names() == ["calculator", "python", "web_search", "knowledge_base", "fetch_url"]
+    assert registry.default_names() == ["calculator", "python", "web_search", "knowledge_base", "fetch_url"]
+    assert registry.names() == registry.default_names() + ["ocr", "speech_to_text", "text_to_speech"]
+    assert [t["function"]["name"] for t in registry.schemas()] == registry.default_names()
     result = registry.call("knowledge_base", {"query": "anything"})
     assert result.ok and "empty" in result.content
     assert (tmp_path / "knowledge").is_dir()

@@ -33,11 +33,14 @@ def test_switch_conversations_and_come_back(web):
     expect(ui.chat).not_to_contain_text("1024")
 
 
-def test_rename_and_delete(web):
+def test_rename_and_delete(web, lingxi_home):
     ui = web.ui
     web.engine.enqueue("Hi!")
     ui.send("hello there")
     ui.wait_for_answer("Hi!")
+    workspace = lingxi_home / "workspaces" / web.store.sessions()[0].id
+    workspace.mkdir(parents=True)
+    (workspace / "photo.png").write_bytes(b"png")  # a file of this conversation
     ui.page.locator("#title-box input").fill("Greetings")
     ui.click("rename")
     expect(ui.page.locator("#sessions label").filter(has_text="Greetings")).to_have_count(1)
@@ -46,6 +49,7 @@ def test_rename_and_delete(web):
     expect(ui.page.locator("#sessions label")).to_have_count(0)
     expect(ui.user()).to_have_count(0)
     web.wait_for(lambda: web.store.sessions() == [])
+    web.wait_for(lambda: not workspace.exists())  # its files went with it
     ui.shot("deleted")
 
 

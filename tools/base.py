@@ -122,6 +122,8 @@ class Tool:
     description: str = ""
     parameters: dict | None = None
     timeout: float = 30.0
+    offered_by_default: bool = True
+    """Whether an agent that names no tools offers this one (the media tools wait to be named)."""
 
     def __init__(
         self,

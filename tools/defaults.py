@@ -8,8 +8,11 @@ from pathlib import Path
 from tools.calculator import calculator
 from tools.fetch_url import FetchUrlTool
 from tools.knowledge_base import KnowledgeBase
+from tools.ocr import OCRTool
 from tools.python_sandbox import PythonTool
 from tools.registry import ToolRegistry
+from tools.speech_to_text import SpeechToTextTool
+from tools.text_to_speech import TextToSpeechTool
 from tools.web_search import WebSearchTool
 
 
@@ -24,7 +27,9 @@ def default_registry(
     *,
     knowledge_base: KnowledgeBase | None = None,
 ) -> ToolRegistry:
-    """A registry with calculator, python, web_search, knowledge_base and fetch_url.
+    """A registry with calculator, python, web_search, knowledge_base and fetch_url, offered by
+    default, and the media tools ocr, speech_to_text and text_to_speech, offered when named (they
+    need the ``media`` extra, and a file in the conversation's workspace).
 
     Nothing heavy happens here: the knowledge base opens its index and embedding model on first
     use. Pass ``knowledge_base`` to share an instance the UI also uses for ingestion.
@@ -32,6 +37,7 @@ def default_registry(
     data_dir = Path(data_dir) if data_dir is not None else lingxi_home()
     kb = knowledge_base or KnowledgeBase(data_dir / "knowledge")
     return ToolRegistry(
-        [calculator, PythonTool(), WebSearchTool(), kb.as_tool(), FetchUrlTool()],
+        [calculator, PythonTool(), WebSearchTool(), kb.as_tool(), FetchUrlTool(),
+         OCRTool(), SpeechToTextTool(), TextToSpeechTool()],
         max_observation_chars=max_observation_chars,
     )

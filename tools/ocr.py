@@ -44,6 +44,7 @@ class OCRTool(Tool):
 
     name = "ocr"
     timeout = 60.0
+    offered_by_default = False  # offered when a turn names it (a file to read or speech to write)
 
     def setup(self) -> None:
         load_ocr()

@@ -51,9 +51,13 @@ class ToolRegistry:
         """The registered tool names, in registration order."""
         return list(self._tools)
 
+    def default_names(self) -> list[str]:
+        """The tools offered when none are named: every tool with ``offered_by_default``."""
+        return [name for name, item in self._tools.items() if item.offered_by_default]
+
     def schemas(self, names: list[str] | None = None) -> list[dict]:
-        """The OpenAI ``tools`` JSON for all tools, or for the given names."""
-        chosen = self.names() if names is None else names
+        """The OpenAI ``tools`` JSON for the given names, or for `default_names`."""
+        chosen = self.default_names() if names is None else names
         return [self.get(n).openai_schema() for n in chosen]
 
     def __contains__(self, name: object) -> bool:

@@ -87,6 +87,7 @@ class SpeechToTextTool(Tool):
 
     name = "speech_to_text"
     timeout = 300.0
+    offered_by_default = False  # offered when a turn names it (a file to read or speech to write)
 
     def setup(self) -> None:
         load_whisper()

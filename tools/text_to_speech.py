@@ -45,6 +45,7 @@ class TextToSpeechTool(Tool):
 
     name = "text_to_speech"
     timeout = 120.0
+    offered_by_default = False  # offered when a turn names it (a file to read or speech to write)
 
     def setup(self) -> None:
         load_voice()

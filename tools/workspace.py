@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,6 +61,10 @@ class Workspace:
             raise ToolExecutionError(f"{name} is {size / 2**20:.1f} MB; the limit for {kind} is "
                                      f"{max_bytes / 2**20:.0f} MB")
         return path
+
+    def delete(self) -> None:
+        """Remove the workspace and its files (when its conversation is deleted)."""
+        shutil.rmtree(self.path, ignore_errors=True)
 
     def new_file(self, stem: str, suffix: str) -> Path:
         """A path for a tool's output that does not overwrite anything: ``stem.suffix``, ``stem-2.suffix``..."""

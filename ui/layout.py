@@ -117,8 +117,8 @@ def _settings_tab(c: Components, language: str, services: Services) -> None:
                             "load_model", "value")
     c.model_status = gr.Markdown(t(language, "model_status", name=services.engines.default.name),
                                  elem_id="model-status")
-    names = services.registry.names()
-    c.tools = c.tr(gr.CheckboxGroup(names, value=names, label=t(language, "tools"), elem_id="tools"), "tools")
+    c.tools = c.tr(gr.CheckboxGroup(services.registry.names(), value=services.registry.default_names(),
+                                    label=t(language, "tools"), elem_id="tools"), "tools")
     c.protocol = gr.Radio(_protocols(language), value="native", label=t(language, "protocol"), elem_id="protocol")
     c.system = c.tr(gr.Textbox(label=t(language, "system_prompt"), lines=2, elem_id="system"), "system_prompt")
     c.temperature = c.tr(gr.Slider(0, 2, value=0.2, step=0.05, label=t(language, "temperature"),

@@ -7,6 +7,7 @@ import gradio as gr
 
 from agent_app.memory import Memory
 from agent_app.store import SessionNotFoundError
+from tools import conversation_workspace
 from ui.i18n import t
 from ui.render import View, chatbot_update, note, render_steps
 from ui.services import Services
@@ -52,6 +53,7 @@ def wire(c: "Components", services: Services) -> None:
     def delete(session_id, language):
         if session_id is not None and services.store.exists(session_id):
             services.store.delete(session_id)
+            conversation_workspace(services.home / "workspaces", session_id).delete()
         return (*stored_view(services, None, language), None, listing(None), "")
 
     view_outputs = [c.chatbot, c.anchors, c.session_id, c.sessions, c.title_box]

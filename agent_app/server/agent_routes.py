@@ -8,12 +8,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Request, UploadFile
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from agent_app.agent import Agent, AgentConfig
@@ -27,16 +30,20 @@ from agent_app.server.state import ServerState
 from agent_app.store import SessionNotFoundError
 from model.errors import GenerationError, ModelError
 from model.types import SamplingParams
-from tools import conversation_workspace, lingxi_home
+from tools import Workspace, conversation_workspace, lingxi_home
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
+SESSION_ID = r"^[A-Za-z0-9_-]{1,64}$"
+MAX_UPLOAD_BYTES = 50 * 2**20
+"""The largest file a client may add to a conversation (the media tools' own limits are lower or equal)."""
 
 
 class AgentChatRequest(TextOnlyRequest):
     message: str = Field(min_length=1, max_length=32_000)
-    session_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
-    tools: list[str] | None = Field(None, description="tool names the agent may use (default: all)")
+    session_id: str | None = Field(None, pattern=SESSION_ID)
+    tools: list[str] | None = Field(None, description="tool names the agent may use (default: every tool offered "
+                                                      "by default; the media tools are offered when named)")
     protocol: Literal["native", "react"] = "native"
     language: Literal["en", "zh"] = "en"
     system: str | None = Field(None, max_length=8_000)
@@ -58,10 +65,10 @@ async def agent_chat(body: AgentChatRequest, request: Request):
     session_id = body.session_id or state.store.create(title=body.message[:60])
     if not state.store.exists(session_id):
         state.store.create(title=body.message[:60], session_id=session_id)
+    workspace = _workspace(state, session_id)
     agent = Agent(state.engine, state.registry, make_protocol(body.protocol, body.language), AgentConfig(
         max_steps=body.max_steps, system_prompt=body.system, tool_names=body.tools,
-        sampling=SamplingParams(max_tokens=body.max_tokens, temperature=body.temperature)),
-        workspace=conversation_workspace(state.workspaces or lingxi_home() / "workspaces", session_id))
+        sampling=SamplingParams(max_tokens=body.max_tokens, temperature=body.temperature)), workspace=workspace)
     memory = Memory.from_messages(state.store.messages(session_id))
 
     def save(step) -> None:
@@ -85,7 +92,8 @@ async def agent_chat(body: AgentChatRequest, request: Request):
         return model_error_response(error)
     finally:
         cancel.set()
-    return {"session_id": session_id, "answer": summary.answer, "error": summary.error, "steps": summary.steps}
+    return {"session_id": session_id, "answer": summary.answer, "error": summary.error, "steps": summary.steps,
+            "files": _file_references(workspace, session_id)}
 
 
 async def _opening(events: AsyncIterator[AgentEvent]) -> tuple[list[AgentEvent], ModelError | None]:
@@ -144,4 +152,64 @@ async def delete_session(session_id: str, request: Request):
         state.store.delete(session_id)
     except SessionNotFoundError as error:
         return error_response(404, str(error), param="session_id", code="session_not_found")
+    if re.fullmatch(SESSION_ID, session_id):
+        _workspace(state, session_id).delete()
     return {"id": session_id, "deleted": True}
+
+
+@router.post("/v1/agent/sessions/{session_id}/files")
+async def upload_file(session_id: str, file: UploadFile, request: Request):
+    """Add a file to a conversation (created if new) for its tools to read by name: ``ocr`` an
+    image, ``speech_to_text`` a recording. The name is kept unless taken (then ``name-2.ext``)."""
+    state: ServerState = request.app.state.lingxi
+    if not re.fullmatch(SESSION_ID, session_id):
+        return error_response(400, "session_id must be 1-64 of [A-Za-z0-9_-]", param="session_id")
+    name = Path(file.filename or "upload").name
+    stem, suffix = Path(name).stem, Path(name).suffix.lower()[:10]
+    target = _workspace(state, session_id).new_file(stem, suffix)
+    size = 0
+    with open(target, "wb") as out:
+        while block := await file.read(1 << 20):
+            size += len(block)
+            if size > MAX_UPLOAD_BYTES:
+                out.close()
+                target.unlink()
+                return error_response(413, f"{name} is larger than {MAX_UPLOAD_BYTES // 2**20} MB", param="file",
+                                      code="file_too_large")
+            out.write(block)
+    if not state.store.exists(session_id):
+        state.store.create(title=name[:60], session_id=session_id)
+    return {"name": target.name, "bytes": size, "url": _file_url(session_id, target.name)}
+
+
+@router.get("/v1/agent/sessions/{session_id}/files")
+async def list_files(session_id: str, request: Request):
+    state: ServerState = request.app.state.lingxi
+    if not re.fullmatch(SESSION_ID, session_id):
+        return error_response(400, "session_id must be 1-64 of [A-Za-z0-9_-]", param="session_id")
+    return {"data": _file_references(_workspace(state, session_id), session_id)}
+
+
+@router.get("/v1/agent/sessions/{session_id}/files/{name}")
+async def read_file(session_id: str, name: str, request: Request):
+    """A file of the conversation: an upload, or what a tool wrote (speech, a plot)."""
+    state: ServerState = request.app.state.lingxi
+    workspace = _workspace(state, session_id) if re.fullmatch(SESSION_ID, session_id) else None
+    if workspace is None or name not in workspace.files():
+        return error_response(404, f"no file named {name!r} in session {session_id!r}", param="name",
+                              code="file_not_found")
+    return FileResponse(workspace.path / name, filename=name)
+
+
+def _workspace(state: ServerState, session_id: str) -> Workspace:
+    return conversation_workspace(state.workspaces or lingxi_home() / "workspaces", session_id)
+
+
+def _file_url(session_id: str, name: str) -> str:
+    return f"/v1/agent/sessions/{session_id}/files/{quote(name)}"
+
+
+def _file_references(workspace: Workspace, session_id: str) -> list[dict]:
+    """The conversation's files as references: name, size, and where to fetch them."""
+    return [{"name": name, "bytes": (workspace.path / name).stat().st_size, "url": _file_url(session_id, name)}
+            for name in workspace.files()]

@@ -79,7 +79,7 @@ def warm_agent(engine: ChatEngine, registry: ToolRegistry, done: threading.Event
     started = time.monotonic()
     try:
         if Agent(engine, registry).warm():
-            logger.info("warmed the agent's prompt with %d tools in %.1f s", len(registry.names()),
+            logger.info("warmed the agent's prompt with %d tools in %.1f s", len(registry.default_names()),
                         time.monotonic() - started)
     except ModelError as error:
         logger.warning("warming the agent's prompt failed: %s", error)
