@@ -73,7 +73,7 @@ def create_web_app(engine: ChatEngine, options: ServerOptions | None = None, reg
     services = Services(engines, registry, store, knowledge_base, home, web.language)
     auth = (web.username, web.password.get_secret_value()) if web.username and web.password else None
     app = gr.mount_gradio_app(app, build_blocks(services), "/", auth=auth, auth_message="Lingxi 灵犀",
-                              allowed_paths=[str(services.exports)], theme=THEME, css=CSS,
+                              allowed_paths=[str(services.exports), str(services.workspaces)], theme=THEME, css=CSS,
                               footer_links=["api"], run_history=False, show_error=True)
     _close_on_shutdown(app, engines)
     return app

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import gradio as gr
 
 from model.text_check import unusable_char
+from ui.attachments import split_attachments, with_attachments
 from ui.i18n import t
 from ui.render import chatbot_update
 from ui.services import Services
@@ -28,18 +29,18 @@ class ChatEvents:
         self.turns = ChatTurns(services)
         self.nothing = (gr.skip(),) * outputs
 
-    def stream(self, session_id, text, settings: TurnSettings, request: gr.Request, keep=None):
+    def stream(self, session_id, text, settings: TurnSettings, request: gr.Request, keep=None, files=()):
         """Chatbot, anchors, session id, conversation list, title, input box, Send button."""
         services, busy = self.services, gr.Button(interactive=False)
         if not self._usable(text, settings):
             yield self.nothing  # the input box keeps what the user wrote
             return
         try:
-            for view, new_id in self.turns.run(session_id, text, settings, request.session_hash, keep):
+            for view, new_id in self.turns.run(session_id, text, settings, request.session_hash, keep, files):
                 created = new_id != session_id
                 yield (chatbot_update(view, services.store.feedback(new_id)), view.anchors, new_id,
                        gr.Radio(choices=services.session_choices(), value=new_id) if created else gr.skip(),
-                       services.store.info(new_id).title if created else gr.skip(), "", busy)
+                       services.store.info(new_id).title if created else gr.skip(), EMPTY_INPUT, busy)
                 session_id, busy = new_id, gr.skip()
         except Busy:
             gr.Warning(t(settings.language, "busy"))
@@ -63,13 +64,15 @@ class ChatEvents:
                 return False
         return True
 
-    def send(self, text, session_id, language, engine_key, tools, protocol, system, temperature, max_steps,
+    def send(self, value, session_id, language, engine_key, tools, protocol, system, temperature, max_steps,
              request: gr.Request):
+        """`value`: the multimodal input box's {"text", "files"} (attached images and audio)."""
         settings = TurnSettings(language, engine_key, tools, protocol, system, temperature, max_steps)
-        if not text or not text.strip():
+        text, files = _input_parts(value)
+        if not text and not files:
             yield self.nothing
             return
-        yield from self.stream(session_id, text.strip(), settings, request)
+        yield from self.stream(session_id, text, settings, request, files=files)
 
     def regenerate(self, session_id, language, engine_key, tools, protocol, system, temperature, max_steps,
                    request: gr.Request):
@@ -95,7 +98,9 @@ class ChatEvents:
         if kind != "user" or position is None or not text:
             yield self.nothing
             return
-        yield from self.stream(session_id, text, settings, request, keep=position)
+        stored = self.services.store.messages(session_id)  # an edit keeps the message's attachments
+        attached = split_attachments(stored[position].get("content") or "")[1] if position < len(stored) else []
+        yield from self.stream(session_id, with_attachments(text, attached), settings, request, keep=position)
 
     def stop(self, request: gr.Request) -> None:
         self.turns.stop(request.session_hash)
@@ -119,6 +124,18 @@ def wire(c: "Components", services: Services) -> None:
     c.stop.click(events.stop, None, None, concurrency_limit=None, queue=False)
     c.clear.click(events.clear, c.session_id, [c.chatbot, c.anchors])
     c.chatbot.clear(events.clear, c.session_id, [c.chatbot, c.anchors])
+
+
+EMPTY_INPUT = {"text": "", "files": []}
+
+
+def _input_parts(value) -> tuple[str, list[str]]:
+    """(text, uploaded file paths) of the input box's value."""
+    if isinstance(value, str):
+        return value.strip(), []
+    value = value or {}
+    files = [file if isinstance(file, str) else file.get("path") for file in value.get("files") or []]
+    return (value.get("text") or "").strip(), [path for path in files if path]
 
 
 def _exists(store, session_id: str | None) -> bool:

@@ -92,9 +92,10 @@ def _chat_column(c: Components, language: str) -> None:
                            feedback_options=("Like", "Dislike"), buttons=["copy", "copy_all"],
                            layout="bubble", autoscroll=True)
     with gr.Row(equal_height=True):
-        c.box = c.tr(gr.Textbox(placeholder=t(language, "placeholder"), show_label=False, scale=8, lines=1,
-                                max_lines=6, elem_id="input", autofocus=True, submit_btn=False), "placeholder",
-                     "placeholder")
+        c.box = c.tr(gr.MultimodalTextbox(placeholder=t(language, "placeholder"), show_label=False, scale=8,
+                                          lines=1, max_lines=6, elem_id="input", autofocus=True, submit_btn=False,
+                                          file_types=["image", "audio"], file_count="multiple",
+                                          sources=["upload", "microphone"]), "placeholder", "placeholder")
         c.send = c.tr(gr.Button(t(language, "send"), variant="primary", scale=1, min_width=80, elem_id="send"),
                       "send", "value")
     with gr.Row():

@@ -2,13 +2,16 @@
 
 One function renders a conversation, stored or in progress: each tool call becomes a collapsible
 message (tool name in the title; arguments, result and time inside), a ReAct thought becomes its
-own collapsible message, and the final answer is a plain message after the steps. Alongside the
+own collapsible message, and the final answer is a plain message after the steps. Files attached
+to a user message (ui/attachments.py) show inline after it, and speech a tool wrote plays after its
+step; both come from the conversation's workspace. Alongside the
 messages goes an *anchor* per message: its kind and the position of the stored message it shows,
 so a like, an edit or a retry on the screen finds its message in the store.
 """
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -16,6 +19,8 @@ import gradio as gr
 
 from agent_app.agent import REPETITION_FEEDBACK
 from agent_app.memory import FeedbackStep, ModelStep, Step, ToolStep, UserStep
+from tools import Workspace
+from ui.attachments import kind_of, split_attachments
 from ui.i18n import t
 
 Kind = Literal["user", "answer", "step", "note"]
@@ -33,17 +38,19 @@ class View:
         return len(self.messages) - 1
 
 
-def render_steps(steps: list[Step], language: str, streaming: str = "") -> View:
-    """The chat for `steps` (position i = store message i), plus text still being written."""
+def render_steps(steps: list[Step], language: str, streaming: str = "", workspace: Workspace | None = None) -> View:
+    """The chat for `steps` (position i = store message i), plus text still being written; files
+    named in the conversation are looked up in `workspace`."""
     view = View()
     calls: dict[str, tuple[int, str]] = {}  # call id -> (message index, arguments section)
     for position, step in enumerate(steps):
         if isinstance(step, UserStep):
-            view.add(gr.ChatMessage(step.content, role="user"), "user", position)
+            _user_step(view, step, position, workspace)
         elif isinstance(step, ModelStep):
             _model_step(view, step, position, calls, language)
         elif isinstance(step, ToolStep):
             _tool_result(view, step, calls, language)
+            _tool_output(view, step, position, workspace)
         elif isinstance(step, FeedbackStep):
             title = "loop_stopped" if step.content == REPETITION_FEEDBACK else "format_error"
             view.add(gr.ChatMessage(step.content, metadata={"title": t(language, title), "status": "done"}),
@@ -57,6 +64,39 @@ def note(view: View, text: str) -> View:
     """Add a message that is not stored (an error the user should read)."""
     view.add(gr.ChatMessage(text), "note")
     return view
+
+
+def _user_step(view: View, step: UserStep, position: int, workspace: Workspace | None) -> None:
+    text, names = split_attachments(step.content)
+    if text or not names:
+        view.add(gr.ChatMessage(text, role="user"), "user", position)
+    for name in names:
+        shown = _media(workspace, name) or f"📎 {name}"
+        view.add(gr.ChatMessage(shown, role="user"), "user" if not text else "note", position)
+
+
+_SPEECH = re.compile(r"^Wrote (\S+\.wav) ")
+
+
+def _tool_output(view: View, step: ToolStep, position: int, workspace: Workspace | None) -> None:
+    """Speech `text_to_speech` wrote, as a player after its step."""
+    found = _SPEECH.match(step.content) if step.ok and step.name == "text_to_speech" else None
+    media = _media(workspace, found[1]) if found else None
+    if media is not None:
+        view.add(gr.ChatMessage(media), "step", position)
+
+
+def _media(workspace: Workspace | None, name: str) -> gr.Image | gr.Audio | None:
+    """An image or audio file of the conversation as a component the Chatbot shows inline."""
+    path = workspace.path / name if workspace is not None else None
+    if path is None or not path.is_file():
+        return None
+    kind = kind_of(name)
+    if kind == "image":
+        return gr.Image(str(path), label=name, show_label=False)
+    if kind == "audio":
+        return gr.Audio(str(path), label=name, show_label=False)
+    return None
 
 
 def _model_step(view: View, step: ModelStep, position: int, calls: dict[str, tuple[int, str]],

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent_app.store import ConversationStore
-from tools import KnowledgeBase, ToolRegistry
+from tools import KnowledgeBase, ToolRegistry, Workspace, conversation_workspace
 from ui.engines import EngineCache
 
 
@@ -28,6 +28,15 @@ class Services:
         folder = self.home / "exports"
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+    @property
+    def workspaces(self) -> Path:
+        """Where each conversation's files live (served to the browser: attachments, speech)."""
+        return self.home / "workspaces"
+
+    def workspace(self, session_id: str) -> Workspace:
+        """The files of one conversation (tools/workspace.py)."""
+        return conversation_workspace(self.workspaces, session_id)
 
     def session_choices(self) -> list[tuple[str, str]]:
         """(title, id) for the conversation list, most recent first."""

@@ -7,7 +7,6 @@ import gradio as gr
 
 from agent_app.memory import Memory
 from agent_app.store import SessionNotFoundError
-from tools import conversation_workspace
 from ui.i18n import t
 from ui.render import View, chatbot_update, note, render_steps
 from ui.services import Services
@@ -22,7 +21,8 @@ def stored_view(services: Services, session_id: str | None, language: str, notes
     `notes` the user should read (they are not stored)."""
     view, ratings = View(), {}
     if session_id is not None and services.store.exists(session_id):
-        view = render_steps(Memory.from_messages(services.store.messages(session_id)).steps, language)
+        view = render_steps(Memory.from_messages(services.store.messages(session_id)).steps, language,
+                            workspace=services.workspace(session_id))
         ratings = services.store.feedback(session_id)
     for text in notes:
         note(view, text)
@@ -53,7 +53,7 @@ def wire(c: "Components", services: Services) -> None:
     def delete(session_id, language):
         if session_id is not None and services.store.exists(session_id):
             services.store.delete(session_id)
-            conversation_workspace(services.home / "workspaces", session_id).delete()
+            services.workspace(session_id).delete()
         return (*stored_view(services, None, language), None, listing(None), "")
 
     view_outputs = [c.chatbot, c.anchors, c.session_id, c.sessions, c.title_box]

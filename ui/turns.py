@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from agent_app.agent import Agent, AgentConfig
 from agent_app.events import ErrorEvent, TextDelta
@@ -20,7 +21,8 @@ from agent_app.memory import Memory
 from agent_app.protocols import make_protocol
 from model.errors import ModelError
 from model.types import SamplingParams
-from tools import conversation_workspace
+from tools import Workspace
+from ui.attachments import save_attachments, split_attachments, tools_for_turn, with_attachments
 from ui.i18n import t
 from ui.render import View, note, render_steps
 from ui.services import Services
@@ -64,16 +66,19 @@ class ChatTurns:
             cancel.set()
 
     def run(self, session_id: str | None, text: str, settings: TurnSettings, client: str,
-            keep: int | None = None) -> Iterator[tuple[View, str]]:
-        """Answer `text` in the session (created when None), first cutting the stored conversation
-        to its first `keep` messages. Yields (view, session id); the last view is what is stored."""
+            keep: int | None = None, files: list[str] = ()) -> Iterator[tuple[View, str]]:
+        """Answer `text` with the attached `files` (uploaded paths) in the session (created when
+        None), first cutting the stored conversation to its first `keep` messages. Yields
+        (view, session id); the last view is what is stored."""
         cancel = self._claim(client)
         try:
             store = self.services.store
             if session_id is None or not store.exists(session_id):
-                session_id = store.create(title=_title(text))
+                session_id = store.create(title=_title(text or " ".join(Path(f).name for f in files)))
             elif keep is not None:
                 store.truncate(session_id, keep)
+            if files:
+                text = with_attachments(text, save_attachments(self.services.workspace(session_id), list(files)))
             for view in self._stream(session_id, text, settings, cancel):
                 yield view, session_id
         finally:
@@ -91,6 +96,7 @@ class ChatTurns:
                 cancel: threading.Event) -> Iterator[View]:
         store, language = self.services.store, settings.language
         memory = Memory.from_messages(store.messages(session_id))
+        workspace = self.services.workspace(session_id)
 
         def save(step) -> None:
             for message in step.to_messages():
@@ -98,7 +104,7 @@ class ChatTurns:
 
         streaming, shown, failure = "", 0.0, None
         try:
-            for event in self._agent(settings, session_id).run(text, memory, save, cancel):
+            for event in self._agent(settings, workspace, text).run(text, memory, save, cancel):
                 if isinstance(event, TextDelta):
                     streaming += event.text
                     if time.monotonic() - shown < REFRESH_SECONDS:
@@ -108,24 +114,26 @@ class ChatTurns:
                     if isinstance(event, ErrorEvent) and event.kind == "step_limit":
                         failure = t(language, "step_limit", steps=settings.max_steps)
                 shown = time.monotonic()
-                yield render_steps(memory.steps, language, streaming)
+                yield render_steps(memory.steps, language, streaming, workspace)
         except ModelError as error:
             failure = t(language, "model_failed", error=error)
         except Exception as error:  # our own bug: say so in the chat, keep the app running
             logger.exception("chat turn failed")
             failure = t(language, "internal_error", error=f"{type(error).__name__}: {error}")
-        view = render_steps(memory.steps, language)
+        view = render_steps(memory.steps, language, workspace=workspace)
         yield note(view, failure) if failure else view
 
-    def _agent(self, settings: TurnSettings, session_id: str) -> Agent:
+    def _agent(self, settings: TurnSettings, workspace: Workspace, text: str) -> Agent:
+        """The turn's agent: the chosen tools, plus what the message's attachments need."""
         registry = self.services.registry
+        chosen = None if settings.tools is None else [name for name in settings.tools if name in registry]
         config = AgentConfig(
             max_steps=settings.max_steps, system_prompt=settings.system.strip() or None,
             sampling=SamplingParams(max_tokens=MAX_TOKENS, temperature=settings.temperature),
-            tool_names=None if settings.tools is None else [name for name in settings.tools if name in registry])
+            tool_names=tools_for_turn(chosen, split_attachments(text)[1], registry))
         return Agent(self.services.engines.get(settings.engine_key), registry,
                      make_protocol(settings.protocol, "zh" if settings.language == "zh" else "en"), config,
-                     workspace=conversation_workspace(self.services.home / "workspaces", session_id))
+                     workspace=workspace)
 
 
 def _title(text: str) -> str:
