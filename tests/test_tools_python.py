@@ -178,3 +178,39 @@ def test_pidfd_route_to_killing_another_process_is_refused():
     finally:
         victim.kill()
         victim.wait()
+
+
+def test_images_a_run_draws_are_kept_in_the_conversation_workspace(tmp_path):
+    from tools import ToolRegistry, Workspace, use_workspace
+    from tools.python_sandbox import PythonTool
+
+    code = ("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+            "plt.plot([1, 2, 3], [2, 4, 1])\nplt.savefig('plot.png')\nopen('notes.txt', 'w').write('x')\n'drawn'")
+    workspace = Workspace(tmp_path / "conversation")
+    with use_workspace(workspace):
+        result = ToolRegistry([PythonTool()]).call("python", {"code": code})
+    assert result.ok, result.content
+    assert result.content.endswith("Images saved to this conversation's files: plot.png")
+    assert workspace.files() == ["plot.png"]  # images only
+    assert (workspace.path / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_only_regular_small_images_are_kept(tmp_path):
+    import os
+
+    from tools import Workspace
+    from tools.python_sandbox import MAX_KEPT_IMAGE_BYTES, keep_images
+
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "a.png").write_bytes(b"png")
+    os.symlink("/etc/hostname", work / "link.png")  # a link out of the directory is not followed
+    with open(work / "huge.png", "wb") as handle:
+        handle.truncate(MAX_KEPT_IMAGE_BYTES + 1)
+    (work / "dir.png").mkdir()
+    for number in range(8):
+        (work / f"z{number}.svg").write_text("<svg/>")
+    workspace = Workspace(tmp_path / "conversation")
+    kept = keep_images(work, workspace)
+    assert kept == ["a.png", "z0.svg", "z1.svg", "z2.svg", "z3.svg"]  # at most five
+    assert sorted(workspace.files()) == sorted(kept)

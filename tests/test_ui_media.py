@@ -1,6 +1,6 @@
 """Attachments in a real browser, on the scripted model with the real media tools: an image goes
 into the conversation's workspace, shows in the chat, and the agent reads it with `ocr`; speech
-that `text_to_speech` writes plays in the chat."""
+that `text_to_speech` writes plays in the chat; a plot the python tool draws shows inline."""
 from __future__ import annotations
 
 import glob
@@ -20,11 +20,12 @@ def media_web(browser, lingxi_home, tmp_path):
     from agent_app.store import ConversationStore
     from tools import ToolRegistry, calculator
     from tools.ocr import OCRTool
+    from tools.python_sandbox import PythonTool
     from tools.text_to_speech import TextToSpeechTool
 
     engine = SlowScriptedEngine()
     store = ConversationStore.in_home(lingxi_home)
-    registry = ToolRegistry([calculator, OCRTool(), TextToSpeechTool()])
+    registry = ToolRegistry([calculator, PythonTool(), OCRTool(), TextToSpeechTool()])
     app = create_web_app(engine, None, registry, store, None, web=WebOptions())
     with served(browser, app, engine, store, tmp_path) as web:
         yield web
@@ -68,3 +69,16 @@ def test_speech_the_agent_writes_plays_in_the_chat(media_web):
     ui.wait_for_answer("Here it is, read aloud.")
     assert web.messages()[2]["content"].startswith("Wrote speech.wav")
     expect(ui.chat.locator("audio")).to_have_count(1)
+
+
+def test_a_plot_the_python_tool_draws_shows_in_the_chat(media_web, lingxi_home):
+    web, ui = media_web, media_web.ui
+    code = ("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+            "plt.bar(['Mon', 'Tue'], [3, 5])\nplt.savefig('steps.png')")
+    web.engine.enqueue(tool_call("python", code=code), "Here is the chart.")
+    ui.send("Chart my steps")
+    ui.wait_for_answer("Here is the chart.")
+    session = web.store.sessions()[0].id
+    assert (lingxi_home / "workspaces" / session / "steps.png").is_file()
+    expect(ui.chat.locator("img")).to_have_count(1)
+    ui.shot("plot")

@@ -14,15 +14,18 @@ import os
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools.base import Tool
 from tools.errors import ToolExecutionError
+from tools.workspace import Workspace, current_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +96,11 @@ def _default_protected() -> list[str]:
     return paths
 
 
-def run_python(code: str, limits: SandboxLimits | None = None) -> SandboxRun:
+def run_python(code: str, limits: SandboxLimits | None = None,
+               keep: Callable[[Path], None] | None = None) -> SandboxRun:
     """Run ``code`` in a fresh limited subprocess and return what happened. Never raises for the
-    code's behaviour (exceptions, crashes, timeouts, floods all end up in the SandboxRun)."""
+    code's behaviour (exceptions, crashes, timeouts, floods all end up in the SandboxRun).
+    ``keep(workdir)`` runs after the process is gone and before the directory is deleted."""
     limits = limits or SandboxLimits()
     base = Path(tempfile.mkdtemp(prefix="lingxi-python-"))
     workdir = base / "work"
@@ -142,7 +147,41 @@ def run_python(code: str, limits: SandboxLimits | None = None) -> SandboxRun:
             if stream:
                 stream.close()
         os.close(read_fd)
-        shutil.rmtree(base, ignore_errors=True)
+        try:
+            if keep is not None:
+                keep(workdir)
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+SAVED_IMAGES = "Images saved to this conversation's files: "
+"""The report's last line when a run drew images (the UI shows them, the API lists them)."""
+IMAGE_OUTPUTS = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
+MAX_KEPT_IMAGES = 5
+MAX_KEPT_IMAGE_BYTES = 10 * 2**20
+
+
+def keep_images(workdir: Path, workspace: Workspace) -> list[str]:
+    """Copy the images a run left in its working directory (top level; regular files only, never
+    through a link; at most 5 of 10 MB each) into ``workspace``; return the names they got."""
+    kept = []
+    for path in sorted(workdir.iterdir()):
+        if len(kept) == MAX_KEPT_IMAGES or path.suffix.lower() not in IMAGE_OUTPUTS:
+            continue
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:  # a symlink, or gone
+            continue
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_KEPT_IMAGE_BYTES:
+            os.close(descriptor)
+            continue
+        with os.fdopen(descriptor, "rb") as source:
+            target = workspace.new_file(path.stem, path.suffix.lower())
+            with open(target, "wb") as out:
+                shutil.copyfileobj(source, out)
+        kept.append(target.name)
+    return kept
 
 
 def _child_env(workdir: Path) -> dict[str, str]:
@@ -306,10 +345,13 @@ class PythonTool(Tool):
         Args:
             code: The Python source to run; end it with an expression to see its value.
         """
-        run = run_python(code, self.limits)
+        workspace, images = current_workspace(), []
+        run = run_python(code, self.limits, keep=lambda workdir: images.extend(keep_images(workdir, workspace)))
         report = run.report(self.limits.max_output_bytes)
         if len(report) > self.max_report_chars:
             report = report[: self.max_report_chars] + "\n[... report truncated]"
+        if images:
+            report += f"\n{SAVED_IMAGES}{', '.join(images)}"
         logger.debug("python tool ran in %.2f s (ok=%s)", run.elapsed, run.ok)
         if run.ok:
             return report

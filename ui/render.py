@@ -20,6 +20,7 @@ import gradio as gr
 from agent_app.agent import REPETITION_FEEDBACK
 from agent_app.memory import FeedbackStep, ModelStep, Step, ToolStep, UserStep
 from tools import Workspace
+from tools.python_sandbox import SAVED_IMAGES
 from ui.attachments import kind_of, split_attachments
 from ui.i18n import t
 
@@ -76,14 +77,21 @@ def _user_step(view: View, step: UserStep, position: int, workspace: Workspace |
 
 
 _SPEECH = re.compile(r"^Wrote (\S+\.wav) ")
+_IMAGES = re.compile("^" + re.escape(SAVED_IMAGES) + "(.+)$", re.MULTILINE)
 
 
 def _tool_output(view: View, step: ToolStep, position: int, workspace: Workspace | None) -> None:
-    """Speech `text_to_speech` wrote, as a player after its step."""
-    found = _SPEECH.match(step.content) if step.ok and step.name == "text_to_speech" else None
-    media = _media(workspace, found[1]) if found else None
-    if media is not None:
-        view.add(gr.ChatMessage(media), "step", position)
+    """What a tool wrote into the conversation's files, after its step: speech from
+    `text_to_speech` as a player, images (plots) from `python` inline."""
+    names: list[str] = []
+    if step.ok and step.name == "text_to_speech" and (found := _SPEECH.match(step.content)):
+        names = [found[1]]
+    elif step.ok and (found := _IMAGES.search(step.content)):
+        names = found[1].split(", ")
+    for name in names:
+        media = _media(workspace, name)
+        if media is not None:
+            view.add(gr.ChatMessage(media), "step", position)
 
 
 def _media(workspace: Workspace | None, name: str) -> gr.Image | gr.Audio | None:
