@@ -26,12 +26,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent_app.cli import run_command
 from agent_app.server.app import create_app
-from agent_app.settings import ServedModelOptions, ServerOptions
+from agent_app.settings import AgentToolOptions, ServedModelOptions, ServerOptions
 from agent_app.store import ConversationStore
 from model.engines.base import ChatEngine
 from model.engines.queued import QueuedEngine
 from model.loader import EngineConfig, load_engine
 from tools import KnowledgeBase, ToolRegistry, default_registry, lingxi_home
+from tools.mcp_client import MCPServers, config_path
+from tools.sources import ToolSources, agent_tools
 from ui.engines import EngineCache
 from ui.layout import CSS, THEME, build_blocks
 from ui.services import Services
@@ -55,10 +57,13 @@ class WebOptions(BaseModel):
 
 def create_web_app(engine: ChatEngine, options: ServerOptions | None = None, registry: ToolRegistry | None = None,
                    store: ConversationStore | None = None, knowledge_base: KnowledgeBase | None = None, *,
-                   web: WebOptions | None = None, engine_config: EngineConfig | None = None) -> FastAPI:
+                   web: WebOptions | None = None, engine_config: EngineConfig | None = None,
+                   tool_sources: ToolSources | None = None) -> FastAPI:
     """The API and the UI on `engine`. Defaults: the tools, store and knowledge base in
     $LINGXI_HOME. Pass `knowledge_base` along with a custom `registry` so that what the UI ingests
-    is what the registry's knowledge_base tool searches."""
+    is what the registry's knowledge_base tool searches. With `tool_sources` (tools.sources) the
+    registry is its registry, and the UI's MCP panel manages its servers; without, the panel starts
+    with no server connected and adds to $LINGXI_HOME/mcp.json."""
     options = options or ServerOptions()
     web = web or (options if isinstance(options, WebOptions) else WebOptions())
     home = lingxi_home()
@@ -66,20 +71,24 @@ def create_web_app(engine: ChatEngine, options: ServerOptions | None = None, reg
         engine, options.max_waiting, stall_timeout=options.stall_timeout)
     if knowledge_base is None and registry is None:
         knowledge_base = KnowledgeBase(home / "knowledge")
+    if tool_sources is not None:
+        registry = tool_sources.registry
     registry = registry if registry is not None else default_registry(home, knowledge_base=knowledge_base)
+    if tool_sources is None or tool_sources.mcp is None:
+        tool_sources = ToolSources(registry, MCPServers(registry, logs=home / "logs"), config_path(home))
     store = store if store is not None else ConversationStore.in_home(home)
     app = create_app(queued, options, registry, store)
     engines = EngineCache(queued, engine_config, web.max_models, options.max_waiting, options.stall_timeout)
-    services = Services(engines, registry, store, knowledge_base, home, web.language)
+    services = Services(engines, registry, store, knowledge_base, home, web.language, tool_sources)
     auth = (web.username, web.password.get_secret_value()) if web.username and web.password else None
     app = gr.mount_gradio_app(app, build_blocks(services), "/", auth=auth, auth_message="Lingxi 灵犀",
                               allowed_paths=[str(services.exports), str(services.workspaces)], theme=THEME, css=CSS,
                               footer_links=["api"], run_history=False, show_error=True)
-    _close_on_shutdown(app, engines)
+    _close_on_shutdown(app, engines, tool_sources)
     return app
 
 
-def _close_on_shutdown(app: FastAPI, engines: EngineCache) -> None:
+def _close_on_shutdown(app: FastAPI, engines: EngineCache, tool_sources: ToolSources) -> None:
     inner = app.router.lifespan_context
 
     @asynccontextmanager
@@ -87,11 +96,12 @@ def _close_on_shutdown(app: FastAPI, engines: EngineCache) -> None:
         async with inner(app_) as state:
             yield state
         engines.close()
+        tool_sources.close()
 
     app.router.lifespan_context = lifespan
 
 
-class WebApp(WebOptions, ServerOptions, ServedModelOptions, BaseSettings):
+class WebApp(WebOptions, ServerOptions, ServedModelOptions, AgentToolOptions, BaseSettings):
     """Lingxi (灵犀): the chat UI and the OpenAI-compatible API on a local model."""
 
     model_config = SettingsConfigDict(env_prefix="LINGXI_", cli_prog_name="python app.py", cli_kebab_case=True,
@@ -103,8 +113,13 @@ class WebApp(WebOptions, ServerOptions, ServedModelOptions, BaseSettings):
     def cli_cmd(self) -> None:
         import uvicorn
 
+        home = lingxi_home()
+        knowledge_base = KnowledgeBase(home / "knowledge")
+        sources = agent_tools(home, tools_module=self.tools_module, mcp_config=self.mcp_config,
+                              knowledge_base=knowledge_base)
         engine = load_engine(self.model, self.adapter, self.engine_config())
-        app = create_web_app(engine, self, web=self, engine_config=self.engine_config())
+        app = create_web_app(engine, self, knowledge_base=knowledge_base, web=self,
+                             engine_config=self.engine_config(), tool_sources=sources)
         if self.host not in _LOOPBACK and not self.username:
             logger.warning("serving on %s without --username/--password: anyone who can reach it can use it",
                            self.host)

@@ -1,6 +1,6 @@
 """The `lingxi` command line, generated from the typed settings (pydantic-settings).
 
-`lingxi serve | chat | kb | eval | data | train | export | quantize`.
+`lingxi serve | chat | kb | eval | data | train | export | quantize | mcp`.
 This module is the only place that wires the layers together (shared/DESIGN.md).
 """
 from __future__ import annotations
@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, CliApp, CliPositionalArg, CliSubCommand, SettingsConfigDict
 
-from agent_app.settings import ModelOptions, ServedModelOptions, ServerOptions
+from agent_app.settings import AgentToolOptions, ModelOptions, ServedModelOptions, ServerOptions, ToolSourceOptions
 from model.quantize import QuantizeOptions
 from training.clean import CleanConfig
 from training.config import PublicSource
@@ -32,7 +32,15 @@ def _load_engine(options: ModelOptions):
     return load_engine(options.model, options.adapter, config)
 
 
-class Serve(ServerOptions, ServedModelOptions, BaseSettings):
+def _agent_tools(options: AgentToolOptions):
+    """The tools of an agent: built-ins, ``--tools-module``, and the MCP servers of ``--mcp-config``."""
+    from tools import lingxi_home
+    from tools.sources import agent_tools
+
+    return agent_tools(lingxi_home(), tools_module=options.tools_module, mcp_config=options.mcp_config)
+
+
+class Serve(ServerOptions, ServedModelOptions, AgentToolOptions, BaseSettings):
     """Serve the OpenAI-compatible API (/v1/chat/completions with tools) on a model."""
 
     model_config = _SETTINGS
@@ -42,14 +50,18 @@ class Serve(ServerOptions, ServedModelOptions, BaseSettings):
 
         from agent_app.server.app import create_app
 
+        sources = _agent_tools(self)
         engine = _load_engine(self)
-        app = create_app(engine, self)
+        app = create_app(engine, self, sources.registry)
         print(f"Lingxi serves {engine.name} at http://{self.host}:{self.port}  "
               f"(OpenAI API: http://{self.host}:{self.port}/v1)", flush=True)
-        uvicorn.run(app, host=self.host, port=self.port, log_level="info")
+        try:
+            uvicorn.run(app, host=self.host, port=self.port, log_level="info")
+        finally:
+            sources.close()
 
 
-class Chat(ModelOptions, BaseSettings):
+class Chat(ModelOptions, AgentToolOptions, BaseSettings):
     """Chat with a model in the terminal; answers stream as they are written."""
 
     model_config = _SETTINGS
@@ -73,12 +85,17 @@ class Chat(ModelOptions, BaseSettings):
         else:
             from agent_app.agent import Agent, AgentConfig
             from agent_app.protocols import make_protocol
-            from tools import default_registry
 
             names = [name.strip() for name in self.tools.split(",")] if self.tools else None
-            agent = Agent(engine, default_registry(), make_protocol(self.protocol, self.language),
+            sources = _agent_tools(self)
+            agent = Agent(engine, sources.registry, make_protocol(self.protocol, self.language),
                           AgentConfig(self.max_steps, self.system, sampling, names))
             turn, reset = terminal_chat.agent_chat(agent)
+            try:
+                terminal_chat.run_terminal_chat(turn, reset, engine.name)
+            finally:
+                sources.close()
+            return
         terminal_chat.run_terminal_chat(turn, reset, engine.name)
 
 
@@ -554,6 +571,46 @@ class Kb(BaseModel):
         CliApp.run_subcommand(self)
 
 
+
+class McpServe(ToolSourceOptions, BaseSettings):
+    """Offer Lingxi's tools to MCP clients (Claude Desktop, Cursor...) over stdio, or streamable HTTP at /mcp."""
+
+    model_config = _SETTINGS
+    tools: str | None = Field(None, description="tools to offer, comma-separated (default: calculator, python, "
+                                                "web_search, knowledge_base, fetch_url and those of --tools-module)")
+    transport: Literal["stdio", "http"] = Field("stdio", description="stdio (the client starts the server) or "
+                                                                     "http (streamable HTTP at /mcp)")
+    host: str = Field("127.0.0.1", description="http: address to bind (loopback unless you mean it)")
+    port: int = Field(7862, ge=1, le=65535, description="http: port to listen on")
+    api_key: SecretStr | None = Field(None, description="http: every request needs 'Authorization: Bearer KEY'")
+
+    def cli_cmd(self) -> None:
+        from agent_app import mcp_server
+        from tools import ToolError, lingxi_home
+
+        try:
+            server, names = mcp_server.lingxi_mcp_server(lingxi_home(), self.tools, self.tools_module)
+        except (ToolError, ValueError) as error:
+            print(f"lingxi mcp serve: {error}", file=sys.stderr)
+            raise SystemExit(1) from None
+        where = "stdio" if self.transport == "stdio" else f"http://{self.host}:{self.port}{mcp_server.HTTP_PATH}"
+        print(f"Lingxi MCP server ({', '.join(names)}) on {where}", file=sys.stderr, flush=True)
+        if self.transport == "stdio":
+            mcp_server.serve_stdio(server)
+        else:
+            key = self.api_key.get_secret_value() if self.api_key else None
+            mcp_server.serve_http(server, self.host, self.port, key)
+
+
+class Mcp(BaseModel):
+    """The Model Context Protocol: `lingxi mcp serve` offers Lingxi's tools to MCP clients."""
+
+    serve: CliSubCommand[McpServe]
+
+    def cli_cmd(self) -> None:
+        CliApp.run_subcommand(self)
+
+
 class Lingxi(BaseSettings):
     """Lingxi (灵犀): evaluate, fine-tune, quantize and serve a small local model as a tool-calling assistant."""
 
@@ -567,6 +624,7 @@ class Lingxi(BaseSettings):
     train: CliSubCommand[Train]
     export: CliSubCommand[Export]
     quantize: CliSubCommand[Quantize]
+    mcp: CliSubCommand[Mcp]
 
     def cli_cmd(self) -> None:
         CliApp.run_subcommand(self)
@@ -577,6 +635,7 @@ def run_command(command: type, args: list[str], prog: str = "lingxi") -> int:
     on stderr and an exit status (2: invalid option, 1: the command failed)."""
     from eval import EvalError
     from model.errors import ModelError
+    from tools.errors import ToolSourceError
     from training.errors import TrainingError
 
     try:
@@ -584,7 +643,7 @@ def run_command(command: type, args: list[str], prog: str = "lingxi") -> int:
     except ValidationError as error:
         print(f"{prog}: invalid option: {error}", file=sys.stderr)
         return 2
-    except (ModelError, EvalError, TrainingError) as error:
+    except (ModelError, EvalError, TrainingError, ToolSourceError) as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -40,3 +40,18 @@ class ServerOptions(BaseModel):
                                                          "before it is stopped (the client gets an error)")
     warm_prompts: bool = Field(True, description="at start-up, evaluate the agent's prompt with all tools "
                                                  "once, so the first conversation starts at once")
+
+
+class ToolSourceOptions(BaseModel):
+    """Tools beyond the built-ins: a user's Python file of `@tool` functions."""
+
+    tools_module: str | None = Field(None, description="a Python file whose @tool functions are registered "
+                                                       "beside the built-in tools")
+
+
+class AgentToolOptions(ToolSourceOptions):
+    """The tool sources of an agent (the app, `lingxi serve`, `lingxi chat --agent`): also MCP servers."""
+
+    mcp_config: str | None = Field(None, description="MCP servers whose tools the agent may call, in the "
+                                                      "mcpServers JSON shape (default: $LINGXI_HOME/mcp.json, "
+                                                      "if it exists)")

@@ -37,3 +37,7 @@ class ToolExecutionError(ToolError, RuntimeError):
 
 class ToolUnavailableError(ToolError, RuntimeError):
     """A service the tool depends on is unreachable (offline, rate limited, refused)."""
+
+
+class ToolSourceError(ToolError, RuntimeError):
+    """A source of tools cannot be used: a user's tools module, an MCP server or its config file."""

@@ -96,6 +96,24 @@ def chunk_text(text: str, size: int = 800, overlap: int = 150) -> list[tuple[int
     return chunks
 
 
+def join_chunks(chunks: list[str], min_overlap: int = 8) -> str:
+    """Chunks in order as one text, each overlap with the previous chunk kept once (an overlap
+    shorter than ``min_overlap`` characters is taken for chance and kept)."""
+    text = ""
+    for chunk in chunks:
+        shared = _overlap(text, chunk, min_overlap)
+        text += chunk[shared:] if shared else ("\n" if text else "") + chunk
+    return text
+
+
+def _overlap(before: str, after: str, min_overlap: int) -> int:
+    """Length of the longest end of ``before`` that ``after`` starts with (0 below ``min_overlap``)."""
+    for size in range(min(len(before), len(after)), min_overlap - 1, -1):
+        if before.endswith(after[:size]):
+            return size
+    return 0
+
+
 def read_document(path: Path) -> Iterator[tuple[int, str]]:
     """Yield ``(page, text)``: one item per PDF page (1-based), a single item (page 0) otherwise."""
     suffix = path.suffix.lower()
@@ -276,6 +294,19 @@ class KnowledgeBase:
             entry["chunks"] += 1
             entry["pages"] = max(entry["pages"], int(meta.get("page") or 0))
         return [found[k] for k in sorted(found)]
+
+    def document_text(self, source: str) -> str | None:
+        """The stored text of the document named ``source``, rebuilt from its chunks (None: no such
+        document). Neighbouring chunks overlap and the overlap is kept once; PDF pages are
+        separated by a blank line."""
+        stored = self.collection.get(where={"source": source}, include=["documents", "metadatas"])
+        if not stored["ids"]:
+            return None
+        pieces = sorted(zip(stored["metadatas"], stored["documents"]), key=lambda pair: int(pair[0]["chunk"]))
+        pages: dict[int, list[str]] = {}
+        for meta, text in pieces:
+            pages.setdefault(int(meta.get("page") or 0), []).append(text or "")
+        return "\n\n".join(join_chunks(chunks) for _, chunks in sorted(pages.items()))
 
     def remove(self, source: str) -> int:
         """Delete every chunk of the document named ``source``; return how many were removed."""

@@ -39,6 +39,10 @@ class ToolRegistry:
         self._tools[item.name] = item
         return item
 
+    def unregister(self, name: str) -> bool:
+        """Take a tool out (an MCP server removed); False when no tool had that name."""
+        return self._tools.pop(name, None) is not None
+
     def get(self, name: str) -> Tool:
         """The tool called ``name``; raises UnknownToolError listing the available names."""
         try:

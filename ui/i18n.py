@@ -66,6 +66,30 @@ TEXT: dict[str, tuple[str, str]] = {
                    "`lingxi kb reindex` to re-index them for Chinese and cross-lingual search (nothing is lost).",
                    "⚠ 这些文档是用 **{model}** 建的索引，它只读得懂英文。运行 `lingxi kb reindex` 重建索引，"
                    "即可用中文和跨语言检索（文档不会丢失）。"),
+    # MCP servers (tools from other programs)
+    "mcp": ("Tools from MCP servers", "来自 MCP 服务器的工具"),
+    "mcp_help": ("Tools from other programs over the Model Context Protocol. Servers are kept in "
+                 "`$LINGXI_HOME/mcp.json` (the `mcpServers` shape of Claude Desktop and Cursor); their tools "
+                 "join the tools list in Settings.",
+                 "通过模型上下文协议（MCP）使用其他程序的工具。服务器记录在 `$LINGXI_HOME/mcp.json`"
+                 "（与 Claude Desktop、Cursor 相同的 `mcpServers` 格式）；其工具会加入“设置”中的工具列表。"),
+    "mcp_none": ("No MCP server configured.", "尚未配置 MCP 服务器。"),
+    "mcp_connected": ("connected", "已连接"),
+    "mcp_connecting": ("connecting…", "连接中…"),
+    "mcp_failed": ("failed", "失败"),
+    "mcp_closed": ("closed", "已关闭"),
+    "mcp_invalid": ("invalid entry", "配置有误"),
+    "mcp_starting": ("Starting {name}…", "正在启动 {name}…"),
+    "mcp_tools": ("Tools: {tools}", "工具：{tools}"),
+    "mcp_error": ("Why: {error}", "原因：{error}"),
+    "mcp_refresh": ("Refresh", "刷新"),
+    "mcp_name": ("Server name", "服务器名称"),
+    "mcp_target": ("Command to launch, or http(s) URL", "启动命令，或 http(s) 地址"),
+    "mcp_args": ("More arguments (optional)", "其他参数（可选）"),
+    "mcp_add": ("Add server", "添加服务器"),
+    "mcp_add_failed": ("Could not add the server: {error}", "无法添加服务器：{error}"),
+    "mcp_remove_choice": ("Server to remove", "要移除的服务器"),
+    "mcp_remove": ("Remove", "移除"),
     # training data
     "data": ("Data", "数据"),
     "data_help": ("Rate answers with the thumbs under each answer. Exports are OpenAI-messages JSONL "

@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from ui import chat, feedback, knowledge, models, sessions
+from ui import chat, feedback, knowledge, models, sessions, tool_servers
 from ui.engines import DEFAULT
 from ui.i18n import LANGUAGES, t
 from ui.services import Services
@@ -62,7 +62,7 @@ def build_blocks(services: Services) -> gr.Blocks:
                         _knowledge_tab(c, language)
                     with c.tr(gr.Tab(t(language, "data"), elem_id="tab-data"), "data"):
                         _data_tab(c, language)
-        for module in (chat, sessions, knowledge, feedback, models):
+        for module in (chat, sessions, knowledge, feedback, models, tool_servers):
             module.wire(c, services)
         _wire_language(c, services)
     return demo
@@ -118,8 +118,12 @@ def _settings_tab(c: Components, language: str, services: Services) -> None:
                             "load_model", "value")
     c.model_status = gr.Markdown(t(language, "model_status", name=services.engines.default.name),
                                  elem_id="model-status")
-    c.tools = c.tr(gr.CheckboxGroup(services.registry.names(), value=services.registry.default_names(),
+    servers = services.tool_sources.mcp if services.tool_sources else None
+    c.tools = c.tr(gr.CheckboxGroup(tool_servers.tool_choices(services.registry, servers),
+                                    value=services.registry.default_names(),
                                     label=t(language, "tools"), elem_id="tools"), "tools")
+    with c.tr(gr.Accordion(t(language, "mcp"), open=False, elem_id="mcp"), "mcp"):
+        _mcp_panel(c, language, services)
     c.protocol = gr.Radio(_protocols(language), value="native", label=t(language, "protocol"), elem_id="protocol")
     c.system = c.tr(gr.Textbox(label=t(language, "system_prompt"), lines=2, elem_id="system"), "system_prompt")
     c.temperature = c.tr(gr.Slider(0, 2, value=0.2, step=0.05, label=t(language, "temperature"),
@@ -154,6 +158,24 @@ def _data_tab(c: Components, language: str) -> None:
                          "export_file")
 
 
+def _mcp_panel(c: Components, language: str, services: Services) -> None:
+    c.mcp_help = c.tr(gr.Markdown(t(language, "mcp_help")), "mcp_help", "value")
+    c.mcp_status = gr.Markdown(tool_servers.server_table(services, language), elem_id="mcp-status")
+    c.mcp_refresh = c.tr(gr.Button(t(language, "mcp_refresh"), size="sm", elem_id="mcp-refresh"),
+                         "mcp_refresh", "value")
+    c.mcp_name = c.tr(gr.Textbox(label=t(language, "mcp_name"), max_lines=1, elem_id="mcp-name"), "mcp_name")
+    c.mcp_target = c.tr(gr.Textbox(label=t(language, "mcp_target"), max_lines=1, elem_id="mcp-target",
+                                   placeholder="npx -y @modelcontextprotocol/server-everything"), "mcp_target")
+    c.mcp_args = c.tr(gr.Textbox(label=t(language, "mcp_args"), max_lines=1, elem_id="mcp-args"), "mcp_args")
+    c.mcp_add = c.tr(gr.Button(t(language, "mcp_add"), variant="primary", size="sm", elem_id="mcp-add"),
+                     "mcp_add", "value")
+    with gr.Row(equal_height=True):
+        c.mcp_remove_choice = c.tr(gr.Dropdown(tool_servers.server_names(services), label=t(language, "mcp_remove_choice"),
+                                               elem_id="mcp-remove-choice", scale=3), "mcp_remove_choice")
+        c.mcp_remove = c.tr(gr.Button(t(language, "mcp_remove"), size="sm", variant="stop", elem_id="mcp-remove",
+                                      scale=1), "mcp_remove", "value")
+
+
 def _wire_language(c: Components, services: Services) -> None:
     translated = list(c.translated)
 
@@ -164,8 +186,9 @@ def _wire_language(c: Components, services: Services) -> None:
                 gr.Dropdown(choices=models.choices(services, language), label=t(language, "model")),
                 t(language, "model_status", name=services.engines.name(engine_key)),
                 gr.Radio(choices=_protocols(language), label=t(language, "protocol")),
-                knowledge.document_table(services.knowledge, language))
+                knowledge.document_table(services.knowledge, language),
+                tool_servers.server_table(services, language))
 
     outputs = [c.language, *[component for component, _, _ in translated], c.chatbot, c.anchors, c.model,
-               c.model_status, c.protocol, c.documents]
+               c.model_status, c.protocol, c.documents, c.mcp_status]
     c.language_choice.input(switch, [c.language_choice, c.session_id, c.engine_key], outputs)

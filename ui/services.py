@@ -9,6 +9,7 @@ from pathlib import Path
 
 from agent_app.store import ConversationStore
 from tools import KnowledgeBase, ToolRegistry, Workspace, conversation_workspace
+from tools.sources import ToolSources
 from ui.engines import EngineCache
 
 
@@ -21,6 +22,8 @@ class Services:
     home: Path
     language: str = "en"
     """The interface language a new browser tab starts with."""
+    tool_sources: ToolSources | None = None
+    """The MCP servers feeding the registry, and their config file (the tools panel manages them)."""
 
     @property
     def exports(self) -> Path:
