@@ -284,9 +284,10 @@ class _Loop:
                              eval_loss=self.eval_loss)
         logger.debug("step %d/%d loss %.4f %.0f tok/s", info.step, info.total, info.loss, info.tokens_per_s)
         if metrics is not None:
-            metrics.write(step=info.step, loss=info.loss, lr=info.lr, grad_norm=grad_norm, epoch=round(info.epoch, 4),
-                          tokens=state.tokens, tokens_per_s=round(info.tokens_per_s, 1),
-                          elapsed_s=round(state.elapsed_s, 2))
+            eta = round(info.eta_s, 1) if math.isfinite(info.eta_s) else None
+            metrics.write(step=info.step, total=info.total, loss=info.loss, lr=info.lr, grad_norm=grad_norm,
+                          epoch=round(info.epoch, 4), tokens=state.tokens, tokens_per_s=round(info.tokens_per_s, 1),
+                          elapsed_s=round(state.elapsed_s, 2), eta_s=eta)
         if self.progress is not None and self.accelerator.is_main_process:
             self.progress(info)
 

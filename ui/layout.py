@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from ui import chat, feedback, knowledge, models, sessions, tool_servers
+from ui import chat, feedback, finetune, knowledge, models, sessions, tool_servers
 from ui.engines import DEFAULT
 from ui.i18n import LANGUAGES, t
 from ui.services import Services
@@ -49,23 +49,80 @@ def build_blocks(services: Services) -> gr.Blocks:
         c.anchors = gr.State([])
         c.engine_key = gr.State(DEFAULT)
         _header(c, language)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=1, min_width=220):
-                _sessions_column(c, language, services)
-            with gr.Column(scale=4, min_width=480):
-                _chat_column(c, language)
-            with gr.Column(scale=2, min_width=300):
-                with gr.Tabs():
-                    with c.tr(gr.Tab(t(language, "settings"), elem_id="tab-settings"), "settings"):
-                        _settings_tab(c, language, services)
-                    with c.tr(gr.Tab(t(language, "knowledge"), elem_id="tab-knowledge"), "knowledge"):
-                        _knowledge_tab(c, language)
-                    with c.tr(gr.Tab(t(language, "data"), elem_id="tab-data"), "data"):
-                        _data_tab(c, language)
-        for module in (chat, sessions, knowledge, feedback, models, tool_servers):
+        with gr.Tabs(elem_id="pages") as c.pages:
+            with c.tr(gr.Tab(t(language, "ft_tab_chat"), id="page-chat", elem_id="page-chat"), "ft_tab_chat"):
+                _chat_page(c, language, services)
+            with c.tr(gr.Tab(t(language, "ft_tab"), id="page-finetune", elem_id="page-finetune"), "ft_tab"):
+                _finetune_page(c, language)
+        for module in (chat, sessions, knowledge, feedback, models, tool_servers, finetune):
             module.wire(c, services)
         _wire_language(c, services)
     return demo
+
+
+def _chat_page(c: Components, language: str, services: Services) -> None:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=220):
+            _sessions_column(c, language, services)
+        with gr.Column(scale=4, min_width=480):
+            _chat_column(c, language)
+        with gr.Column(scale=2, min_width=300):
+            with gr.Tabs():
+                with c.tr(gr.Tab(t(language, "settings"), elem_id="tab-settings"), "settings"):
+                    _settings_tab(c, language, services)
+                with c.tr(gr.Tab(t(language, "knowledge"), elem_id="tab-knowledge"), "knowledge"):
+                    _knowledge_tab(c, language)
+                with c.tr(gr.Tab(t(language, "data"), elem_id="tab-data"), "data"):
+                    _data_tab(c, language)
+
+
+def _finetune_page(c: Components, language: str) -> None:
+    c.ft_help = c.tr(gr.Markdown(t(language, "ft_help")), "ft_help", "value")
+    with gr.Row(equal_height=False):
+        with gr.Column(min_width=280):
+            c.ft_data_title = c.tr(gr.Markdown(t(language, "ft_data")), "ft_data", "value")
+            c.ft_use_liked = c.tr(gr.Checkbox(True, label=t(language, "ft_use_liked"), elem_id="ft-use-liked"),
+                                  "ft_use_liked")
+            c.ft_liked = gr.Markdown(elem_id="ft-liked")
+            c.ft_refresh = c.tr(gr.Button(t(language, "ft_refresh"), size="sm", elem_id="ft-refresh"),
+                                "ft_refresh", "value")
+            c.ft_upload = c.tr(gr.File(file_types=[".jsonl", ".json", ".txt"], label=t(language, "ft_upload"),
+                                       elem_id="ft-upload", height=150), "ft_upload")
+            c.ft_upload_report = gr.Markdown(elem_id="ft-upload-report")
+            c.ft_tool_use = c.tr(gr.Number(0, precision=0, minimum=0, label=t(language, "ft_tool_use"),
+                                           elem_id="ft-tool-use"), "ft_tool_use")
+        with gr.Column(min_width=240):
+            c.ft_recipe_title = c.tr(gr.Markdown(t(language, "ft_recipe")), "ft_recipe", "value")
+            c.ft_name = c.tr(gr.Textbox(label=t(language, "ft_name"), placeholder=finetune.default_name(),
+                                        max_lines=1, elem_id="ft-name"), "ft_name")
+            c.ft_method = c.tr(gr.Radio(finetune.METHODS, value="lora", label=t(language, "ft_method"),
+                                        elem_id="ft-method"), "ft_method")
+            with gr.Row():
+                c.ft_epochs = c.tr(gr.Number(3, minimum=0.01, label=t(language, "ft_epochs"), elem_id="ft-epochs"),
+                                   "ft_epochs")
+                c.ft_max_steps = c.tr(gr.Number(0, precision=0, minimum=0, label=t(language, "ft_max_steps"),
+                                                elem_id="ft-max-steps"), "ft_max_steps")
+            with gr.Row():
+                c.ft_max_length = c.tr(gr.Number(1024, precision=0, minimum=16, label=t(language, "ft_max_length"),
+                                                 elem_id="ft-max-length"), "ft_max_length")
+                c.ft_lora_r = c.tr(gr.Number(16, precision=0, minimum=1, label=t(language, "ft_lora_r"),
+                                             elem_id="ft-lora-r"), "ft_lora_r")
+            c.ft_lr = c.tr(gr.Number(2e-4, minimum=0, label=t(language, "ft_lr"), elem_id="ft-lr"), "ft_lr")
+        with gr.Column(scale=2, min_width=360):
+            c.ft_train_title = c.tr(gr.Markdown(t(language, "ft_train")), "ft_train", "value")
+            with gr.Row():
+                c.ft_start = c.tr(gr.Button(t(language, "ft_start"), variant="primary", elem_id="ft-start"),
+                                  "ft_start", "value")
+                c.ft_stop = c.tr(gr.Button(t(language, "ft_stop"), variant="stop", elem_id="ft-stop",
+                                           interactive=False), "ft_stop", "value")
+                c.ft_resume = c.tr(gr.Button(t(language, "ft_resume"), elem_id="ft-resume", interactive=False),
+                                   "ft_resume", "value")
+            c.ft_status = gr.Markdown(elem_id="ft-status")
+            c.ft_use = c.tr(gr.Button(t(language, "ft_use"), variant="primary", visible=False, elem_id="ft-use"),
+                            "ft_use", "value")
+            c.ft_loss = c.tr(gr.LinePlot(finetune.loss_frame([]), x="step", y="loss", color="series",
+                                         label=t(language, "ft_loss"), elem_id="ft-loss", height=260), "ft_loss")
+            c.ft_timer = gr.Timer(2.0)
 
 
 def _header(c: Components, language: str) -> None:

@@ -24,6 +24,25 @@ def choices(services: Services, language: str) -> list[tuple[str, str]]:
     return model_choices(services.engines.default.name, services.home, partial(t, language))
 
 
+def load_choice(services: Services, choice: str, language: str, progress: gr.Progress, url: str = "",
+                name: str = "", key: str = "") -> tuple:
+    """Load the model behind a dropdown value: (the engine key for the tab's state, or a skip when
+    it failed; the status line)."""
+    label = dict(choices(services, language)).get(choice, choice)
+    progress(0.1, desc=t(language, "model_loading", name=label))
+    started = time.monotonic()
+    try:
+        spec = spec_for(choice, url or "", name or "", key or "")  # hidden fields send None
+        engine = services.engines.load(spec)
+    except ModelError as error:
+        gr.Warning(t(language, "model_load_failed", error=error))
+        return gr.skip(), t(language, "model_load_failed", error=error)
+    except Exception as error:  # a broken model file, a backend bug: report, keep the old model
+        return gr.skip(), t(language, "model_load_failed", error=f"{type(error).__name__}: {error}")
+    progress(1.0)
+    return spec.key, t(language, "model_loaded", name=engine.name, seconds=time.monotonic() - started)
+
+
 def wire(c: "Components", services: Services) -> None:
     def picked(choice, url, name, key, language, progress=gr.Progress()):
         remote = choice == REMOTE
@@ -33,19 +52,7 @@ def wire(c: "Components", services: Services) -> None:
         return engine_key, gr.Group(visible=remote), status
 
     def load(choice, url, name, key, language, progress=gr.Progress()):
-        label = dict(choices(services, language)).get(choice, choice)
-        progress(0.1, desc=t(language, "model_loading", name=label))
-        started = time.monotonic()
-        try:
-            spec = spec_for(choice, url or "", name or "", key or "")  # hidden fields send None
-            engine = services.engines.load(spec)
-        except ModelError as error:
-            gr.Warning(t(language, "model_load_failed", error=error))
-            return gr.skip(), t(language, "model_load_failed", error=error)
-        except Exception as error:  # a broken model file, a backend bug: report, keep the old model
-            return gr.skip(), t(language, "model_load_failed", error=f"{type(error).__name__}: {error}")
-        progress(1.0)
-        return spec.key, t(language, "model_loaded", name=engine.name, seconds=time.monotonic() - started)
+        return load_choice(services, choice, language, progress, url, name, key)
 
     def refresh(language):
         return gr.Dropdown(choices=choices(services, language))
