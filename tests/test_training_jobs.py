@@ -14,13 +14,20 @@ from pathlib import Path
 import pytest
 
 from training.config import TrainConfig
-from training.jobs import JobBusyError, TrainingJobs
+from training.errors import TrainingError
+from training.jobs import JobBusyError, TrainingJobs, run_steps
 
 FAKE_TRAINER = """#!{python}
-# Stands in for `python -m agent_app.cli train RECIPE`: logs steps, then finishes or fails.
-import json, pathlib, sys, time, yaml
-recipe = pathlib.Path(sys.argv[-1])
-config = yaml.safe_load(recipe.read_text())
+# Stands in for python: runs a job's real runner, fakes `lingxi train` (logs steps, then finishes
+# or fails as runs/<name>/behaviour says) and `lingxi export` (writes the --out file).
+import json, os, pathlib, sys, time
+if sys.argv[1:3] == ["-m", "training.jobs"]:
+    os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+if sys.argv[3] == "export":
+    pathlib.Path(sys.argv[sys.argv.index("--out") + 1]).write_bytes(b"GGUF")
+    sys.exit(0)
+import yaml
+config = yaml.safe_load(pathlib.Path(sys.argv[-1]).read_text())
 out = pathlib.Path(config["output_dir"])
 behaviour = (out / "behaviour").read_text().strip() if (out / "behaviour").exists() else "finish"
 for step in range(1, 4):
@@ -66,6 +73,7 @@ def test_a_job_runs_reports_progress_and_finishes(tmp_path, fake_python):
     assert job.status == "running" and (job.folder / "job-config.yaml").is_file()
     done = wait_until_settled(jobs)
     assert done.status == "finished" and done.message == "3 steps, final loss 0.6667"
+    assert done.adapter() == str(done.folder / "adapter.gguf")  # exported after training
     assert [record["step"] for record in jobs.progress(done)] == [1, 2, 3]
     assert "step 3/3" in done.log.read_text()
 
@@ -112,8 +120,9 @@ def test_resume_starts_the_same_config_again(tmp_path, fake_python):
 
 
 @pytest.mark.slow
-def test_two_real_lora_steps_on_the_bundled_model_run_as_a_job(tmp_path):
-    """The real trainer as a job: 2 LoRA steps on a few conversations, an adapter at the end."""
+def test_two_real_lora_steps_then_an_evaluation_run_as_jobs(tmp_path):
+    """The real trainer as a job: 2 LoRA steps on a few conversations, an adapter at the end; then
+    the real `lingxi eval` of base, default and the adapter on 2 validation items, as a job."""
     data = tmp_path / "liked.jsonl"
     example = {"messages": [{"role": "user", "content": "What is 6 times 7?"},
                             {"role": "assistant", "content": "6 times 7 is 42."}]}
@@ -125,4 +134,36 @@ def test_two_real_lora_steps_on_the_bundled_model_run_as_a_job(tmp_path):
     done = wait_until_settled(jobs, timeout=600)
     assert done.status == "finished", done.message
     assert done.result()["steps"] == 2 and Path(done.result()["adapter_path"]).is_dir()
+    assert done.adapter() == str(done.folder / "adapter.gguf")  # exported for llama.cpp
     assert [record["step"] for record in jobs.progress(done) if "loss" in record] == [1, 2]
+
+    evaluation = jobs.evaluate("lingxi_tools_val", limit=2)  # base, default and this adapter, 2 items each
+    assert evaluation.kind == "evaluate" and evaluation.status == "running"
+    with pytest.raises(JobBusyError):
+        jobs.start(recipe)
+    evaluated = wait_until_settled(jobs, timeout=600)
+    assert evaluated.status == "finished", evaluated.message
+    runs = sorted(path.name for path in evaluated.eval_dir.glob("lingxi_tools_val__*.json"))
+    assert runs == ["lingxi_tools_val__base.json", "lingxi_tools_val__default.json", "lingxi_tools_val__real.json"]
+    assert all(json.loads((evaluated.eval_dir / name).read_text())["n"] == 2 for name in runs)
+
+
+
+def test_the_steps_runner_stops_at_the_first_failure_and_marks_success(tmp_path):
+    ok = tmp_path / "ok"
+    ok.mkdir()
+    (ok / "steps.json").write_text(json.dumps([[sys.executable, "-c", "print('one')"],
+                                               [sys.executable, "-c", "print('two')"]]))
+    assert run_steps(ok / "steps.json", ok / "done.json") == 0 and (ok / "done.json").is_file()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "steps.json").write_text(json.dumps([[sys.executable, "-c", "raise SystemExit(3)"],
+                                                [sys.executable, "-c", "open('ran', 'w')"]]))
+    assert run_steps(bad / "steps.json", bad / "done.json") == 3
+    assert not (bad / "done.json").exists() and not (bad / "ran").exists()
+
+
+def test_evaluation_needs_a_trained_adapter(tmp_path, fake_python):
+    jobs = TrainingJobs(tmp_path, python=fake_python)
+    with pytest.raises(TrainingError, match="train one first"):
+        jobs.evaluate("lingxi_tools_val")

@@ -1,5 +1,6 @@
 """The Fine-tune page in a real browser: liked conversations → a real 2-step LoRA job on the bundled
-model → progress, loss chart and the adapter; a bad upload is refused with its line number; a
+model → progress, loss chart and the adapter → its evaluation against the base and the default →
+chat with it; a bad upload is refused with its line number; a
 job keeps running, and is found again, when the app restarts; only one job at a time."""
 from __future__ import annotations
 
@@ -58,6 +59,18 @@ def test_liked_conversations_train_an_adapter_with_progress_and_a_loss_chart(tun
     expect(ui.page.locator("#ft-loss canvas, #ft-loss svg").first).to_be_visible()
     ui.shot("finetune-finished")
 
+    fill(ui, "ft-limit", 2)  # the new adapter against the base and the default, on the validation split
+    ui.page.locator("#ft-evaluate").click()
+    expect(status).to_contain_text("from-likes · evaluating")
+    expect(status).to_contain_text(re.compile("from-likes · (finished|failed)"), timeout=TRAINING_WAIT_MS)
+    expect(status).to_contain_text("evaluated on lingxi_tools_val", timeout=1000)
+    table = ui.page.locator("#ft-eval-table")
+    for model in ("base", "default", "from-likes"):
+        expect(table).to_contain_text(model)
+    expect(ui.page.locator("#ft-eval-paired")).to_contain_text("against the base, item by item (2 items)")
+    expect(ui.page.locator("#ft-eval-chart canvas, #ft-eval-chart svg").first).to_be_visible()
+    ui.shot("finetune-evaluated")
+
     ui.page.locator("#ft-use").click()  # one click: the chat now runs on the new adapter
     expect(ui.page.locator("#model-status")).to_contain_text("Model ready", timeout=120_000)
     expect(ui.page.locator("#page-chat")).to_be_visible()
@@ -83,6 +96,9 @@ def test_a_bad_upload_is_refused_with_its_line_number(tuner, tmp_path):
     expect(report).to_contain_text("line 2")
     ui.page.locator("#ft-start").click()
     expect(ui.page.get_by_text("The uploaded file has problems").first).to_be_visible()
+    fill(ui, "ft-name", "../escape")
+    ui.page.locator("#ft-start").click()
+    expect(ui.page.get_by_text("A run name uses letters").first).to_be_visible()
     expect(ui.page.locator("#ft-status")).to_contain_text("No training job yet.")
 
 

@@ -1,14 +1,17 @@
 """Training jobs that outlive the page that started them: one `lingxi train` process at a time.
 
     jobs = TrainingJobs(lingxi_home())
-    job = jobs.start(config)          # writes runs/<name>/job-config.yaml, launches `lingxi train` on it
+    job = jobs.start(config)          # `lingxi train` on runs/<name>/job-config.yaml, then `lingxi export`
+                                      # of the LoRA as runs/<name>/adapter.gguf
     jobs.current()                    # the job, its status refreshed from its process and files
     jobs.progress(job)                # the metrics the trainer logged (step, loss, tokens/s...)
     jobs.stop(); jobs.resume()        # training resumes from the last checkpoint
+    jobs.evaluate("lingxi_tools_val") # `lingxi eval` of the base, the default and the new adapter
 
-The job is a separate process in a session of its own, so closing the browser tab or restarting
-the app leaves it running; what the app knows of it is ``$LINGXI_HOME/runs/job.json`` plus the
-run folder the trainer writes (metrics.jsonl, checkpoints, result.json, train.log).
+A job is a list of commands run in turn by this module's runner (``python -m training.jobs``), a
+process in a session of its own, so closing the browser tab or restarting the app leaves it
+running; what the app knows of it is ``$LINGXI_HOME/runs/job.json`` plus the run folder its
+commands write (metrics.jsonl, checkpoints, result.json, adapter.gguf, eval/, train.log).
 """
 from __future__ import annotations
 
@@ -30,9 +33,15 @@ from training.progress import read_metrics
 logger = logging.getLogger(__name__)
 
 JOB_FILE = "job.json"
+ADAPTER_GGUF = "adapter.gguf"
+"""The run's LoRA as a GGUF file (exported after training): what llama.cpp serves and evaluates."""
+EVAL_MODELS = ("base", "default")
+"""What an evaluate job compares the run's adapter with: the bundled model without an adapter, and
+the adapter the app serves by default."""
 CONFIG_FILE = "job-config.yaml"
 LOG_FILE = "train.log"
 _LOG_TAIL_LINES = 4
+_EXEC_GRACE_S = 5.0
 
 
 class JobBusyError(TrainingError):
@@ -51,6 +60,10 @@ class TrainingJob:
     message: str = ""
     """Why it failed (the end of its log), or what it finished with."""
     ended: float | None = None
+    kind: str = "train"
+    """train (`lingxi train`), or evaluate (`lingxi eval` of the base, the default and the run's adapter)."""
+    bench: str | None = None
+    """The benchmark of an evaluate job."""
 
     @property
     def folder(self) -> Path:
@@ -59,6 +72,27 @@ class TrainingJob:
     @property
     def log(self) -> Path:
         return self.folder / LOG_FILE
+
+    @property
+    def eval_dir(self) -> Path:
+        """Where an evaluate job writes its runs (`<bench>__<model>.json`)."""
+        return self.folder / "eval"
+
+    @property
+    def steps_file(self) -> Path:
+        return self.folder / f"{self.kind}-steps.json"
+
+    @property
+    def done_file(self) -> Path:
+        """What the job's runner writes when every step succeeded."""
+        return self.folder / f"{self.kind}-done.json"
+
+    def adapter(self) -> str | None:
+        """The trained adapter to serve: the GGUF LoRA when it was exported (llama.cpp), else the
+        peft folder (transformers); None before training finished."""
+        if (self.folder / ADAPTER_GGUF).is_file():
+            return str(self.folder / ADAPTER_GGUF)
+        return (self.result() or {}).get("adapter_path")
 
     def result(self) -> dict[str, Any] | None:
         """The trainer's result.json (steps, final loss, adapter path...) once it finished."""
@@ -105,12 +139,35 @@ class TrainingJobs:
         folder.mkdir(parents=True, exist_ok=True)
         recipe = folder / CONFIG_FILE
         recipe.write_text(config_to_yaml(config.model_copy(update={"output_dir": str(folder)})), encoding="utf-8")
-        (folder / "result.json").unlink(missing_ok=True)  # a resumed run finishes anew
-        job = TrainingJob(name=config.run_name, run_dir=str(folder), pid=self._launch(recipe, folder),
-                          started=time.time())
-        self._save(job)
+        for stale in ("result.json", ADAPTER_GGUF):  # a resumed run finishes anew
+            (folder / stale).unlink(missing_ok=True)
+        steps = [self._lingxi("train", str(recipe))]
+        if config.uses_lora:  # llama.cpp serves (and evaluates) a GGUF LoRA, not a peft folder
+            steps.append(self._lingxi("export", str(folder), "--to", "lora-gguf", "--outtype", "f16",
+                                      "--out", str(folder / ADAPTER_GGUF)))
+        job = self._run(TrainingJob(name=config.run_name, run_dir=str(folder), pid=0, started=time.time()), steps)
         logger.info("training job %s started (pid %d) in %s", job.name, job.pid, folder)
         return job
+
+    def evaluate(self, bench: str, limit: int | None = None) -> TrainingJob:
+        """Evaluate the last finished run's adapter against the base and the default on ``bench``
+        (first ``limit`` items), as a background job of its own: three `lingxi eval` runs."""
+        job = self.current()
+        if job is not None and job.status == "running":
+            raise JobBusyError(f"a job is running: {job.name}; wait for it to finish, or stop it")
+        adapter = job.adapter() if job else None
+        if job is None or not adapter:
+            raise TrainingError("no trained adapter to evaluate: train one first")
+        out = job.eval_dir
+        out.mkdir(parents=True, exist_ok=True)
+        limit_args = ["--limit", str(limit)] if limit else []
+        steps = [self._lingxi("eval", "--model", "bundled", "--adapter", spec, "--name", name, "--bench", bench,
+                              "--out", str(out), *limit_args)
+                 for name, spec in (("base", "none"), ("default", "default"), (job.name, adapter))]
+        evaluation = self._run(TrainingJob(name=job.name, run_dir=job.run_dir, pid=0, started=time.time(),
+                                           kind="evaluate", bench=bench), steps)
+        logger.info("evaluate job for %s on %s started (pid %d)", job.name, bench, evaluation.pid)
+        return evaluation
 
     def stop(self) -> TrainingJob | None:
         """Stop the running job (its process group gets SIGTERM, then SIGKILL after 10 s); the
@@ -128,7 +185,7 @@ class TrainingJobs:
         from training.config import load_config
 
         job = self.current()
-        if job is None:
+        if job is None or job.kind != "train":
             raise TrainingError("no training job to resume")
         return self.start(load_config(job.folder / CONFIG_FILE))
 
@@ -140,27 +197,37 @@ class TrainingJobs:
         child = self._children.get(job.pid)
         if child is not None:
             return child.poll() is None
-        return _alive(job.pid, job.folder)
+        return _alive(job.pid, job.folder, young=time.time() - job.started < _EXEC_GRACE_S)
 
-    def _launch(self, recipe: Path, folder: Path) -> int:
+    def _lingxi(self, *args: str) -> list[str]:
+        return [self.python, "-m", "agent_app.cli", *args]
+
+    def _run(self, job: TrainingJob, steps: list[list[str]]) -> TrainingJob:
+        """Write the job's steps, launch their runner (`python -m training.jobs`), record the job."""
+        job.done_file.unlink(missing_ok=True)
+        job.steps_file.write_text(json.dumps(steps), encoding="utf-8")
         env = {**os.environ, "LINGXI_HOME": str(self._home), "PYTHONUNBUFFERED": "1"}
-        with open(folder / LOG_FILE, "ab") as log:
-            process = subprocess.Popen([self.python, "-m", "agent_app.cli", "train", str(recipe)], stdin=subprocess.DEVNULL,
-                                       stdout=log, stderr=subprocess.STDOUT, env=env, cwd=_project_root(),
-                                       start_new_session=True)  # survives the app; stopped as a group
+        with open(job.log, "ab") as log:
+            process = subprocess.Popen([self.python, "-m", "training.jobs", str(job.steps_file), str(job.done_file)],
+                                       stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                       cwd=_project_root(), start_new_session=True)  # survives the app; stopped as a group
         self._children[process.pid] = process
-        return process.pid
+        job.pid = process.pid
+        self._save(job)
+        return job
 
     def _settle(self, job: TrainingJob) -> None:
         """The process is gone: finished (result.json written) or failed (the log says why)."""
-        result = job.result()
         job.ended = time.time()
-        if result is not None:
+        if not job.done_file.is_file():
+            job.status, job.message = "failed", _failure(job.log)
+        elif job.kind == "train":
+            result = job.result() or {}
             loss = result.get("final_loss")
             job.status = "finished"
             job.message = f"{result.get('steps')} steps" + (f", final loss {loss:.4f}" if loss is not None else "")
         else:
-            job.status, job.message = "failed", _failure(job.log)
+            job.status, job.message = "finished", f"evaluated on {job.bench}"
         self._save(job)
 
     def _save(self, job: TrainingJob) -> None:
@@ -170,12 +237,28 @@ class TrainingJobs:
         os.replace(temporary, self.job_file)
 
 
+def run_steps(steps: Path, done: Path) -> int:
+    """Run each command of the JSON list in ``steps`` in turn (their output is this process's);
+    stop at the first that fails. When all succeed, write ``done``. Returns the exit status."""
+    for command in json.loads(steps.read_text(encoding="utf-8")):
+        print(f"$ {' '.join(command)}", flush=True)
+        code = subprocess.call(command, stdin=subprocess.DEVNULL)
+        if code != 0:
+            if code < 0 or code == 137:  # a signal: the kernel's out-of-memory killer, or a stop
+                print(f"{' '.join(command[3:5])} was killed (signal {-code if code < 0 else 9})", flush=True)
+            return code
+    done.write_text(json.dumps({"finished": time.time()}), encoding="utf-8")
+    return 0
+
+
+
 def _project_root() -> str:
     return str(Path(__file__).resolve().parents[1])
 
 
-def _alive(pid: int, folder: Path) -> bool:
-    """Whether ``pid`` is still our trainer (not a later process that reused the number)."""
+def _alive(pid: int, folder: Path, young: bool = False) -> bool:
+    """Whether ``pid`` is still our job's runner (not a later process that reused the number). A
+    ``young`` job may not have exec'd yet (its command line is still its parent's): alive if it exists."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -188,7 +271,7 @@ def _alive(pid: int, folder: Path) -> bool:
         return True  # no /proc (macOS): trust the pid
     if _is_zombie(pid):
         return False
-    return "train" in cmdline and str(folder) in cmdline
+    return young or ("training.jobs" in cmdline and str(folder) in cmdline)
 
 
 def _is_zombie(pid: int) -> bool:
@@ -238,6 +321,10 @@ def _failure(log: Path) -> str:
     text = tail.lower()
     if "no space left" in text:
         return f"the disk is full: {tail}"
-    if "out of memory" in text or "cannot allocate memory" in text or not lines:
+    if "out of memory" in text or "cannot allocate memory" in text or "was killed" in text or not lines:
         return f"the process ran out of memory or was killed{': ' + tail if tail else ''}"
     return f"the training process ended without finishing: {tail}"
+
+
+if __name__ == "__main__":  # a job's runner: python -m training.jobs STEPS.json DONE.json
+    raise SystemExit(run_steps(Path(sys.argv[1]), Path(sys.argv[2])))

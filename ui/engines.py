@@ -50,10 +50,15 @@ class EngineSpec:
 
 def adapter_paths(home: Path) -> list[Path]:
     """Trained adapters: peft folders and GGUF LoRA files under $LINGXI_HOME/adapters, and the
-    adapter of each training run under $LINGXI_HOME/runs/NAME/adapter (what `lingxi train` writes)."""
+    adapter of each training run under $LINGXI_HOME/runs/NAME: its GGUF LoRA (adapter.gguf, which
+    the Fine-tune page exports for llama.cpp) if there is one, else its peft folder (adapter/)."""
     runs = Path(home) / "runs"
-    found = [run / "adapter" for run in sorted(runs.iterdir())
-             if (run / "adapter" / "adapter_config.json").is_file()] if runs.is_dir() else []
+    found = []
+    for run in sorted(runs.iterdir()) if runs.is_dir() else []:
+        if (run / "adapter.gguf").is_file():
+            found.append(run / "adapter.gguf")
+        elif (run / "adapter" / "adapter_config.json").is_file():
+            found.append(run / "adapter")
     folder = Path(home) / "adapters"
     if not folder.is_dir():
         return found

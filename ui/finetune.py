@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import shutil
 import time
 from pathlib import Path
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 METHODS = ["lora", "qlora", "full"]
+EVAL_BENCHES = ["lingxi_tools_val", "lingxi_tools_legacy", "bfcl_simple", "bfcl_irrelevance", "mmlu", "ceval"]
+"""What the page offers to evaluate on; the tool-use validation split first (choices are made there:
+the test split only reports, in cards)."""
+_FAILURES_SHOWN = 50
 _PREVIEW = 3
 _PROBLEMS_SHOWN = 8
 _STATUS_ICON = {"running": "🟡", "finished": "🟢", "failed": "🔴", "stopped": "⚪"}
@@ -102,7 +107,8 @@ def job_status(job: TrainingJob | None, progress: list[dict[str, Any]], language
     """One paragraph: the job's state, its step, speed and time left, or why it stopped."""
     if job is None:
         return t(language, "ft_no_job")
-    head = f"{_STATUS_ICON.get(job.status, '⚪')} **{job.name}** · {t(language, 'ft_' + job.status)}"
+    state = "ft_evaluating" if job.kind == "evaluate" and job.status == "running" else "ft_" + job.status
+    head = f"{_STATUS_ICON.get(job.status, '⚪')} **{job.name}** · {t(language, state)}"
     steps = [record for record in progress if "loss" in record]
     if steps:
         last = steps[-1]
@@ -114,9 +120,8 @@ def job_status(job: TrainingJob | None, progress: list[dict[str, Any]], language
                           speed=last.get("tokens_per_s", 0.0), eta=eta_text)
     if job.message:
         head += f"\n\n{job.message}"
-    result = job.result()
-    if job.status == "finished" and result and result.get("adapter_path"):
-        head += "\n\n" + t(language, "ft_adapter", path=result["adapter_path"])
+    if job.status == "finished" and job.adapter():
+        head += "\n\n" + t(language, "ft_adapter", path=job.adapter())
     return head
 
 
@@ -129,6 +134,65 @@ def loss_frame(progress: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows or [{"step": 0, "loss": float("nan"), "series": "train"}])
 
 
+def evaluation_runs(job: TrainingJob) -> list:
+    """The runs an evaluate job wrote, base first, then the default, then the run's adapter (those
+    that exist)."""
+    from eval.runner import load_run, slug
+
+    found = []
+    for model in ("base", "default", job.name):
+        path = job.eval_dir / f"{slug(job.bench or '')}__{slug(model)}.json"
+        if path.is_file():
+            found.append(load_run(path))
+    return found
+
+
+def comparison_table(runs: list, language: str) -> pd.DataFrame:
+    """Accuracy with its 95% interval, by language where the benchmark marks one, per model."""
+    from eval.stats import record_language, wilson_interval
+
+    rows = []
+    for run in runs:
+        correct = sum(record.correct for record in run.records)
+        low, high = wilson_interval(correct, run.n)
+        row = {t(language, "ft_col_model"): run.model, t(language, "ft_col_accuracy"): f"{run.accuracy:.1%}",
+               t(language, "ft_col_interval"): f"{low:.1%}–{high:.1%}", t(language, "ft_col_items"): run.n}
+        for code in ("en", "zh"):
+            records = [record for record in run.records if record_language(record) == code]
+            if records:
+                row[t(language, f"ft_col_{code}")] = f"{sum(r.correct for r in records) / len(records):.1%}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def paired_line(runs: list, language: str) -> str:
+    """The adapter against the base, item by item: wins, losses and the sign test."""
+    from eval.stats import paired
+
+    if len(runs) < 2 or runs[0].model != "base":
+        return ""
+    result = paired(runs[0], runs[-1])
+    return t(language, "ft_paired", name=runs[-1].model, items=result["items"], wins=result["tuned_only"],
+             losses=result["base_only"], p=result["p_value"])
+
+
+def category_frame(runs: list) -> pd.DataFrame:
+    """Accuracy per category and model, long form for gr.BarPlot."""
+    rows = [{"category": name, "accuracy": score.accuracy, "model": run.model}
+            for run in runs for name, score in run.per_category().items()]
+    return pd.DataFrame(rows or [{"category": "", "accuracy": 0.0, "model": ""}])
+
+
+def failures(runs: list, language: str) -> pd.DataFrame:
+    """The items the run's adapter got wrong, with why."""
+    if not runs:
+        return pd.DataFrame()
+    wrong = [record for record in runs[-1].records if not record.correct][:_FAILURES_SHOWN]
+    return pd.DataFrame([{"id": record.id, t(language, "ft_col_category"): record.category,
+                          t(language, "ft_col_error"): record.error_type or "",
+                          t(language, "ft_col_detail"): (record.error or record.raw_output)[:200]} for record in wrong])
+
+
 def default_name() -> str:
     return time.strftime("my-assistant-%Y%m%d-%H%M")
 
@@ -136,15 +200,35 @@ def default_name() -> str:
 def wire(c: "Components", services: Services) -> None:
     jobs = TrainingJobs(services.home)
 
-    def view(language):
+    def view(language, shown=None):
         job = jobs.current()
-        progress = jobs.progress(job) if job else []
+        progress = jobs.progress(job) if job and job.kind == "train" else []
         running = job is not None and job.status == "running"
-        usable = job is not None and job.status == "finished" and bool((job.result() or {}).get("adapter_path"))
-        return (job_status(job, progress, language), loss_frame(progress),
+        usable = job is not None and not running and bool(job.adapter())
+        head = (job_status(job, progress, language), gr.skip() if job and job.kind != "train" else loss_frame(progress),
                 gr.Button(interactive=not running), gr.Button(interactive=running),
-                gr.Button(interactive=job is not None and job.status in ("stopped", "failed")),
-                gr.Button(visible=usable))
+                gr.Button(interactive=job is not None and job.kind == "train" and job.status in ("stopped", "failed")),
+                gr.Button(visible=usable), gr.Button(interactive=usable))
+        return head + evaluation_view(job, language, shown)
+
+    def evaluation_view(job, language, shown):
+        """The comparison, redrawn only when the evaluate job it shows changes (not every tick)."""
+        key = [job.kind, job.started, job.status, language] if job else None
+        if key == shown:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if job is None or job.kind != "evaluate" or job.status != "finished":
+            empty = pd.DataFrame()
+            return key, empty, "", category_frame([]), empty
+        runs = evaluation_runs(job)
+        return (key, comparison_table(runs, language), paired_line(runs, language), category_frame(runs),
+                failures(runs, language))
+
+    def evaluate(bench, limit, language, shown):
+        try:
+            jobs.evaluate(bench, int(limit) if limit else None)
+        except TrainingError as error:
+            gr.Warning(str(error))
+        return view(language, shown)
 
     def refresh_data(language):
         return liked_preview(services, language)
@@ -154,6 +238,9 @@ def wire(c: "Components", services: Services) -> None:
 
     def start(name, use_liked, upload, tool_use, method, epochs, max_length, lr, lora_r, max_steps, language):
         name = (name or "").strip() or default_name()
+        if not re.fullmatch(r"\w[\w.-]{0,79}", name):  # it becomes a folder under runs/
+            gr.Warning(t(language, "ft_bad_name"))
+            return view(language)
         if upload and not check_upload(upload, language)[0]:
             gr.Warning(t(language, "ft_bad_upload"))
             return view(language)
@@ -185,7 +272,7 @@ def wire(c: "Components", services: Services) -> None:
     def use_in_chat(language, progress=gr.Progress()):
         """Make the finished run's adapter the chat's model, and go to the chat."""
         job = jobs.current()
-        adapter = (job.result() or {}).get("adapter_path") if job else None
+        adapter = job.adapter() if job else None
         if not adapter:
             gr.Warning(t(language, "ft_nothing_to_use"))
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -196,15 +283,17 @@ def wire(c: "Components", services: Services) -> None:
         return (engine_key, gr.Dropdown(choices=models.choices(services, language), value=choice), status,
                 gr.Tabs(selected="page-chat"))
 
-    outputs = [c.ft_status, c.ft_loss, c.ft_start, c.ft_stop, c.ft_resume, c.ft_use]
+    outputs = [c.ft_status, c.ft_loss, c.ft_start, c.ft_stop, c.ft_resume, c.ft_use, c.ft_evaluate,
+               c.ft_shown, c.ft_eval_table, c.ft_eval_paired, c.ft_eval_chart, c.ft_failures]
     form = [c.ft_name, c.ft_use_liked, c.ft_upload, c.ft_tool_use, c.ft_method, c.ft_epochs, c.ft_max_length,
             c.ft_lr, c.ft_lora_r, c.ft_max_steps, c.language]
     c.ft_use.click(use_in_chat, c.language, [c.engine_key, c.model, c.model_status, c.pages], show_progress="full")
     c.ft_start.click(start, form, outputs)
     c.ft_stop.click(stop, c.language, outputs)
     c.ft_resume.click(resume, c.language, outputs)
+    c.ft_evaluate.click(evaluate, [c.ft_bench, c.ft_limit, c.language, c.ft_shown], outputs)
     c.ft_upload.change(uploaded, [c.ft_upload, c.language], c.ft_upload_report)
     c.ft_refresh.click(refresh_data, c.language, c.ft_liked)
-    c.ft_timer.tick(view, c.language, outputs, show_progress="hidden")
+    c.ft_timer.tick(view, [c.language, c.ft_shown], outputs, show_progress="hidden")
     c.demo.load(view, c.language, outputs)
     c.demo.load(refresh_data, c.language, c.ft_liked)

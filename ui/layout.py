@@ -123,6 +123,25 @@ def _finetune_page(c: Components, language: str) -> None:
             c.ft_loss = c.tr(gr.LinePlot(finetune.loss_frame([]), x="step", y="loss", color="series",
                                          label=t(language, "ft_loss"), elem_id="ft-loss", height=260), "ft_loss")
             c.ft_timer = gr.Timer(2.0)
+            c.ft_shown = gr.State(None)
+    c.ft_eval_title = c.tr(gr.Markdown(t(language, "ft_eval")), "ft_eval", "value")
+    with gr.Row(equal_height=True):
+        c.ft_bench = c.tr(gr.Dropdown(finetune.EVAL_BENCHES, value=finetune.EVAL_BENCHES[0],
+                                      label=t(language, "ft_bench"), elem_id="ft-bench", scale=2), "ft_bench")
+        c.ft_limit = c.tr(gr.Number(40, precision=0, minimum=1, label=t(language, "ft_limit"), elem_id="ft-limit",
+                                    scale=1), "ft_limit")
+        c.ft_evaluate = c.tr(gr.Button(t(language, "ft_evaluate"), elem_id="ft-evaluate", interactive=False,
+                                       scale=1), "ft_evaluate", "value")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            c.ft_eval_table = gr.Dataframe(interactive=False, elem_id="ft-eval-table", wrap=True)
+            c.ft_eval_paired = gr.Markdown(elem_id="ft-eval-paired")
+            c.ft_failures = c.tr(gr.Dataframe(interactive=False, label=t(language, "ft_failures"),
+                                              elem_id="ft-failures", wrap=True, max_height=300), "ft_failures")
+        with gr.Column(scale=2):
+            c.ft_eval_chart = c.tr(gr.BarPlot(finetune.category_frame([]), x="category", y="accuracy", color="model",
+                                              label=t(language, "ft_eval_chart"), elem_id="ft-eval-chart",
+                                              height=300), "ft_eval_chart")
 
 
 def _header(c: Components, language: str) -> None:
