@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import sys
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Literal
 
 import gradio as gr
@@ -26,6 +27,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent_app.cli import run_command
 from agent_app.server.app import create_app
+from agent_app.server.state import ServerState
 from agent_app.settings import AgentToolOptions, ServedModelOptions, ServerOptions
 from agent_app.store import ConversationStore
 from model.engines.base import ChatEngine
@@ -79,13 +81,21 @@ def create_web_app(engine: ChatEngine, options: ServerOptions | None = None, reg
     store = store if store is not None else ConversationStore.in_home(home)
     app = create_app(queued, options, registry, store)
     engines = EngineCache(queued, engine_config, web.max_models, options.max_waiting, options.stall_timeout)
-    services = Services(engines, registry, store, knowledge_base, home, web.language, tool_sources)
+    services = Services(engines, registry, store, knowledge_base, home, web.language, tool_sources,
+                        serve_on_api=partial(_serve_on_api, app.state.lingxi, options.served_model_name))
     auth = (web.username, web.password.get_secret_value()) if web.username and web.password else None
     app = gr.mount_gradio_app(app, build_blocks(services), "/", auth=auth, auth_message="Lingxi 灵犀",
                               allowed_paths=[str(services.exports), str(services.workspaces)], theme=THEME, css=CSS,
                               footer_links=["api"], run_history=False, show_error=True)
     _close_on_shutdown(app, engines, tool_sources)
     return app
+
+
+def _serve_on_api(state: ServerState, served_name: str | None, engine: QueuedEngine) -> None:
+    """The API's routes take the engine from `state` at each request: new requests go to `engine`,
+    running ones finish on the engine they started on."""
+    state.engine, state.model_name = engine, served_name or engine.name
+    logger.info("the API now serves %s", state.model_name)
 
 
 def _close_on_shutdown(app: FastAPI, engines: EngineCache, tool_sources: ToolSources) -> None:

@@ -400,6 +400,9 @@ class Train(BaseModel):
     max_steps: int | None = Field(None, ge=1, description="override the recipe's max_steps")
     output_dir: str | None = Field(None, description="override the run folder")
     no_resume: bool = Field(False, description="start over instead of continuing from the last checkpoint")
+    estimate: int | None = Field(None, ge=1, le=20, description="train nothing: time this many real steps (after "
+                                 "a warm-up step) and print the run's time and peak memory on this machine, with "
+                                 "its data mix; also written to <run>/estimate.json")
 
     def cli_cmd(self) -> None:
         from agent_app.progress import progress_bar
@@ -409,6 +412,15 @@ class Train(BaseModel):
         overrides = {key: value for key, value in (("max_steps", self.max_steps), ("output_dir", self.output_dir))
                      if value is not None}
         config = load_config(self.config, **overrides)
+        if self.estimate:
+            from training.estimate import estimate_run, write_estimate
+
+            estimate = estimate_run(config, self.estimate)
+            path = write_estimate(estimate, config.out_dir)
+            print(f"{config.run_name}: {estimate.summary()}")
+            print(f"data: {', '.join(f'{name} {count}' for name, count in estimate.sources.items())}"
+                  + (f"; dropped: {estimate.dropped}" if estimate.dropped else "") + f" -> {path}")
+            return
         with progress_bar("train") as advance:
             def show(update) -> None:
                 advance(update.step, update.total)

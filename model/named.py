@@ -97,12 +97,17 @@ def hub_named_model(spec: str) -> NamedModel | None:
     return None
 
 
+def home_dir() -> Path:
+    """$LINGXI_HOME (default ~/.lingxi), read here because the model layer does not import tools/."""
+    return Path(os.environ.get("LINGXI_HOME") or Path.home() / ".lingxi").expanduser()
+
+
 def models_dir() -> Path:
     """Where joined, downloaded and merged models are kept: $LINGXI_MODELS if set (to share them
     between homes), else $LINGXI_HOME/models (LINGXI_HOME defaults to ~/.lingxi)."""
     if shared := os.environ.get("LINGXI_MODELS"):
         return Path(shared).expanduser()
-    return Path(os.environ.get("LINGXI_HOME") or Path.home() / ".lingxi").expanduser() / "models"
+    return home_dir() / "models"
 
 
 class PartMissing(LookupError):

@@ -96,10 +96,46 @@ def merged_type(adapter: str | Path) -> str | None:
     return None
 
 
+USER_DEFAULT_FILE = "default-adapter.json"
+"""$LINGXI_HOME/default-adapter.json, `{"adapter": PATH}`: the adapter a user made the default
+(the app's Fine-tune page). It comes before the shipped default, while its file exists."""
+
+
+def user_default_path() -> Path:
+    return named.home_dir() / USER_DEFAULT_FILE
+
+
+def user_default_adapter() -> str | None:
+    """The adapter the user made the bundled model's default, if it is still there."""
+    import json
+
+    try:
+        adapter = json.loads(user_default_path().read_text(encoding="utf-8")).get("adapter")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return adapter if adapter and Path(adapter).exists() else None
+
+
+def set_user_default_adapter(adapter: str | Path | None) -> None:
+    """Make ``adapter`` what `--adapter default` means for the bundled model (None: back to the
+    shipped default)."""
+    import json
+
+    path = user_default_path()
+    if adapter is None:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"adapter": str(Path(adapter).resolve())}) + "\n", encoding="utf-8")
+
+
 def default_adapter(spec: str) -> str | None:
-    """The shipped adapter the bundled model is served with by default, if any."""
+    """The adapter the bundled model is served with by default: the user's choice
+    (`set_user_default_adapter`), else the shipped adapter marked default, if any."""
     if spec != BUNDLED:
         return None
+    if chosen := user_default_adapter():
+        return chosen
     for name in SHIPPED_ADAPTERS:
         if adapter_card(name).get("default"):
             return name
@@ -119,8 +155,18 @@ def resolve_model(spec: str, adapter: str | None = None, prefer: Literal["peft",
         path = shipped_adapter(adapter, form)
         return ModelSource(source.spec, source.format, source.path, f"{source.name}+{adapter}", str(path), form)
     adapter_format = _adapter_format(adapter)
-    name = f"{source.name}+{Path(adapter).name}"
+    name = f"{source.name}+{adapter_label(adapter)}"
     return ModelSource(source.spec, source.format, source.path, name, str(adapter), adapter_format)
+
+
+_GENERIC_ADAPTER_NAMES = {"adapter", "adapter.gguf", "peft"}
+
+
+def adapter_label(adapter: str | Path) -> str:
+    """An adapter's name in model names: its file or folder name, or, for the generic names a
+    training run writes (runs/<name>/adapter, adapter.gguf), the run's name."""
+    path = Path(adapter)
+    return path.parent.name if path.name in _GENERIC_ADAPTER_NAMES and path.parent.name else path.name
 
 
 def _resolve_base(spec: str) -> ModelSource:

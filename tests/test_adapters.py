@@ -45,6 +45,25 @@ def test_default_follows_the_card(shipped):
     assert spec.default_adapter("some/other-model") is None
 
 
+def test_a_default_the_user_chose_comes_before_the_shipped_one(shipped, tmp_path):
+    folder, card = shipped
+    card(True)
+    mine = tmp_path / "runs" / "mine" / "adapter.gguf"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"GGUF")
+    spec.set_user_default_adapter(mine)
+    source = spec.resolve_model("bundled", "default")
+    assert source.adapter == str(mine.resolve()) and source.name.endswith("+mine")
+    assert spec.resolve_model("bundled", "none").adapter is None
+    assert spec.default_adapter("some/other-model") is None
+    mine.unlink()  # a deleted run falls back to the shipped default
+    assert spec.resolve_model("bundled", "default").adapter == str(folder / "adapter.gguf")
+    mine.write_bytes(b"GGUF")
+    spec.set_user_default_adapter(None)
+    assert not spec.user_default_path().exists()
+    assert spec.resolve_model("bundled", "default").adapter == str(folder / "adapter.gguf")
+
+
 def test_a_shipped_name_picks_the_form_the_engine_needs(shipped):
     folder, _ = shipped
     assert spec.resolve_model("bundled", "lingxi-tools").adapter_format == "gguf"

@@ -55,11 +55,11 @@ def test_unresolvable_spec_names_what_was_tried(tmp_path):
 
 
 def test_adapters(tmp_path):
-    peft = tmp_path / "adapter"
-    peft.mkdir()
+    peft = tmp_path / "my-run" / "adapter"  # a training run's adapter is named after its run
+    peft.mkdir(parents=True)
     (peft / "adapter_config.json").write_text("{}")
     source = resolve_model("bundled", str(peft))
-    assert source.adapter_format == "peft" and source.name == "SmolLM2-135M-Instruct+adapter"
+    assert source.adapter_format == "peft" and source.name == "SmolLM2-135M-Instruct+my-run"
     assert choose_engine(source, "auto") == "transformers"
     lora = tmp_path / "lora.gguf"
     lora.write_bytes(b"GGUF")

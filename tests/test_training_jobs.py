@@ -9,6 +9,7 @@ import os
 import stat
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -18,13 +19,27 @@ from training.errors import TrainingError
 from training.jobs import JobBusyError, TrainingJobs, run_steps
 
 FAKE_TRAINER = """#!{python}
-# Stands in for python: runs a job's real runner, fakes `lingxi train` (logs steps, then finishes
-# or fails as runs/<name>/behaviour says) and `lingxi export` (writes the --out file).
+# Stands in for python: runs a job's real runner and zipfile, fakes `lingxi train` (logs steps, then
+# finishes or fails as runs/<name>/behaviour says), `lingxi export` (writes the --out file or
+# folder) and `lingxi quantize` (its gate's quantize.json: q8_0 and q4_k_m kept, q3_k_m refused).
 import json, os, pathlib, sys, time
-if sys.argv[1:3] == ["-m", "training.jobs"]:
+if sys.argv[1:3] in (["-m", "training.jobs"], ["-m", "zipfile"]):
     os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+out_arg = pathlib.Path(sys.argv[sys.argv.index("--out") + 1]) if "--out" in sys.argv else None
+if sys.argv[3] == "export" and "peft" in sys.argv:
+    out_arg.mkdir(parents=True, exist_ok=True)
+    (out_arg / "adapter_config.json").write_text("{{}}")
+    sys.exit(0)
 if sys.argv[3] == "export":
-    pathlib.Path(sys.argv[sys.argv.index("--out") + 1]).write_bytes(b"GGUF")
+    out_arg.write_bytes(b"GGUF")
+    sys.exit(0)
+if sys.argv[3] == "quantize":
+    out_arg.mkdir(parents=True, exist_ok=True)
+    types = []
+    for name, size, ready in (("q8_0", 145.0, True), ("q4_k_m", 105.0, True), ("q3_k_m", 90.0, False)):
+        (out_arg / f"model-{{name}}.gguf").write_bytes(b"GGUF")
+        types.append({{"type": name, "path": str(out_arg / f"model-{{name}}.gguf"), "size_mb": size, "ready": ready}})
+    (out_arg / "quantize.json").write_text(json.dumps({{"types": types, "refused": ["q3_k_m"], "max_drop": 2.0}}))
     sys.exit(0)
 import yaml
 config = yaml.safe_load(pathlib.Path(sys.argv[-1]).read_text())
@@ -147,6 +162,20 @@ def test_two_real_lora_steps_then_an_evaluation_run_as_jobs(tmp_path):
     assert runs == ["lingxi_tools_val__base.json", "lingxi_tools_val__default.json", "lingxi_tools_val__real.json"]
     assert all(json.loads((evaluated.eval_dir / name).read_text())["n"] == 2 for name in runs)
 
+    # an estimate of another run: the model and its data loaded as training would, 1 + 1 real steps
+    estimate = jobs.estimate(recipe.model_copy(update={"name": "next", "tool_use": 1, "max_steps": 30}), steps=1)
+    assert estimate.kind == "estimate"
+    measured = wait_until_settled(jobs, timeout=600)
+    assert measured.status == "finished", measured.message
+    figures = measured.estimate()
+    assert figures["total_steps"] == 30 and figures["measured_steps"] == 1
+    assert figures["seconds_per_step"] > 0 and 0.1 < figures["peak_memory_gb"] < 20 and figures["memory_kind"] == "RAM"
+    assert figures["total_s"] > figures["load_s"] + 29 * figures["seconds_per_step"] - 1e-6
+    assert figures["sources"]["liked.jsonl"] == 8 and figures["sources"]["lingxi_tool_use:calculator"] == 1
+    assert figures["tokens"] > 0 and figures["checkpoints"] == 30 and figures["checkpoint_s"] > 0
+    assert not (measured.folder / "checkpoints").exists() and not measured.adapter()  # nothing trained, nothing kept
+    assert not list(measured.folder.glob(".estimate-*"))
+
 
 
 def test_the_steps_runner_stops_at_the_first_failure_and_marks_success(tmp_path):
@@ -161,6 +190,27 @@ def test_the_steps_runner_stops_at_the_first_failure_and_marks_success(tmp_path)
                                                 [sys.executable, "-c", "open('ran', 'w')"]]))
     assert run_steps(bad / "steps.json", bad / "done.json") == 3
     assert not (bad / "done.json").exists() and not (bad / "ran").exists()
+
+
+def test_an_export_zips_the_peft_adapter_and_offers_the_smallest_type_that_passed(tmp_path, fake_python):
+    jobs = TrainingJobs(tmp_path, python=fake_python)
+    with pytest.raises(TrainingError, match="train one first"):
+        jobs.export()
+    jobs.start(config())
+    trained = wait_until_settled(jobs)
+    assert set(trained.downloads()) == {"gguf-lora"}  # adapter.gguf, right after training
+    exporting = jobs.export(limit=10)
+    assert exporting.kind == "export" and exporting.status == "running"
+    done = wait_until_settled(jobs)
+    assert done.status == "finished", done.message
+    downloads = done.downloads()
+    assert set(downloads) == {"gguf-lora", "peft", "gguf"}
+    assert downloads["gguf"].name == "model-q4_k_m.gguf"  # the smaller of the two that kept their accuracy
+    with zipfile.ZipFile(downloads["peft"]) as archive:
+        assert "peft/adapter_config.json" in archive.namelist()
+    assert done.gated_export()["refused"] == ["q3_k_m"]
+    quantize = next(step for step in json.loads(done.steps_file.read_text()) if "quantize" in step)
+    assert quantize[quantize.index("--to") + 1] == "q8_0,q4_k_m" and "--eval" in quantize and "10" in quantize
 
 
 def test_evaluation_needs_a_trained_adapter(tmp_path, fake_python):

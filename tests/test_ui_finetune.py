@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -48,8 +49,13 @@ def test_liked_conversations_train_an_adapter_with_progress_and_a_loss_chart(tun
     fill(ui, "ft-max-steps", 2)
     fill(ui, "ft-max-length", 768)  # each liked example carries the tools' schemas: ~460 tokens
     fill(ui, "ft-lora-r", 4)
-    ui.page.locator("#ft-start").click()
     status = ui.page.locator("#ft-status")
+    ui.page.locator("#ft-estimate").click()  # time and memory from a few real steps, and the data mix
+    expect(status).to_contain_text(re.compile("from-likes · (estimate|failed)"), timeout=TRAINING_WAIT_MS)
+    expect(status).to_contain_text("peak memory at least", timeout=1000)
+    expect(status).to_contain_text("for 2 steps on this machine")
+    expect(ui.page.locator("#ft-mix")).to_contain_text("liked.jsonl")
+    ui.page.locator("#ft-start").click()
     expect(status).to_contain_text("from-likes · training")
     expect(ui.page.locator("#ft-start")).to_be_disabled()
     expect(status).to_contain_text(re.compile("from-likes · (finished|failed)"), timeout=TRAINING_WAIT_MS)
@@ -71,6 +77,14 @@ def test_liked_conversations_train_an_adapter_with_progress_and_a_loss_chart(tun
     expect(ui.page.locator("#ft-eval-chart canvas, #ft-eval-chart svg").first).to_be_visible()
     ui.shot("finetune-evaluated")
 
+    ui.page.locator("#ft-export").click()  # peft zip + merged GGUF behind the accuracy gate (2 items)
+    expect(status).to_contain_text(re.compile("from-likes · (downloads ready|failed)"), timeout=TRAINING_WAIT_MS)
+    expect(status).to_contain_text("Merged GGUF", timeout=1000)
+    downloads = ui.page.locator("#ft-downloads")
+    for name in ("adapter.gguf", "peft.zip", "from-likes-q"):  # the merged GGUF: from-likes-<type>.gguf
+        expect(downloads.locator(f"a[href*='/{name}']")).to_have_count(1)
+
+    ui.page.locator("#ft-api-default input").check()  # and the API's default too
     ui.page.locator("#ft-use").click()  # one click: the chat now runs on the new adapter
     expect(ui.page.locator("#model-status")).to_contain_text("Model ready", timeout=120_000)
     expect(ui.page.locator("#page-chat")).to_be_visible()
@@ -79,6 +93,12 @@ def test_liked_conversations_train_an_adapter_with_progress_and_a_loss_chart(tun
     stored = tuner.messages()
     assert stored[-1]["role"] == "assistant" and stored[-1]["content"].strip()
     assert not tuner.engine.history  # the scripted default model was never asked
+    health = httpx.get(f"{tuner.url}/health", timeout=10).json()
+    assert health["model"].endswith("+from-likes")  # the API serves the adapter now
+    reply = httpx.post(f"{tuner.url}/v1/chat/completions", timeout=120, json={
+        "model": "default", "max_tokens": 8, "messages": [{"role": "user", "content": "Hi"}]}).json()
+    assert reply["model"].endswith("+from-likes") and not tuner.engine.history
+    assert json.loads((lingxi_home / "default-adapter.json").read_text())["adapter"].endswith("adapter.gguf")
     run = lingxi_home / "runs" / "from-likes"
     trained_on = [json.loads(line) for line in (run / "data" / "liked.jsonl").read_text().splitlines()]
     assert len(trained_on) == 4 and trained_on[0]["messages"][-1]["role"] == "assistant"

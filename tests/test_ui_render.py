@@ -94,18 +94,32 @@ def test_specs_behind_the_choices():
         spec_for(REMOTE, "  ")
 
 
-def test_the_engine_cache_shares_one_engine_per_model_and_closes_the_oldest(monkeypatch):
-    opened, closed = [], []
+class Closing(ScriptedEngine):
+    """An engine that records its closing in ``closed``."""
 
-    class Closing(ScriptedEngine):
-        def close(self):
-            closed.append(self.name)
+    def __init__(self, closed: list, **kwargs):
+        super().__init__(**kwargs)
+        self.closed = closed
+
+    def close(self):
+        self.closed.append(self.name)
+
+
+@pytest.fixture
+def engine_log(monkeypatch):
+    """The EngineCache opens scripted engines: ([models opened], [models closed])."""
+    opened, closed = [], []
 
     def fake_open(self, spec):
         opened.append(spec.model)
-        return Closing(name=spec.model)
+        return Closing(closed, name=spec.model)
 
     monkeypatch.setattr(EngineCache, "_open", fake_open)
+    return opened, closed
+
+
+def test_the_engine_cache_shares_one_engine_per_model_and_closes_the_oldest(engine_log):
+    opened, closed = engine_log
     default = QueuedEngine(ScriptedEngine(name="default"))
     cache = EngineCache(default, max_engines=2)
     first = cache.load(EngineSpec("local", "a"))
@@ -118,6 +132,20 @@ def test_the_engine_cache_shares_one_engine_per_model_and_closes_the_oldest(monk
     assert closed == ["a", "b"]
     cache.close()
     assert sorted(closed) == ["a", "a", "b", "c"]
+
+
+def test_a_picked_model_made_the_default_serves_the_default_key_and_is_never_loaded_twice(engine_log):
+    opened, closed = engine_log
+    cache = EngineCache(QueuedEngine(Closing(closed, name="shipped")), max_engines=1)
+    tuned = cache.load(EngineSpec("local", "tuned"))
+    assert cache.make_default(EngineSpec("local", "tuned").key) is tuned
+    assert cache.get(DEFAULT) is tuned and cache.get(EngineSpec("local", "tuned").key) is tuned
+    assert cache.load(EngineSpec("local", "tuned")) is tuned and opened == ["tuned"]
+    assert cache.name(DEFAULT) == "tuned" and closed == []  # the former default stays loaded...
+    cache.load(EngineSpec("local", "other"))
+    assert closed == ["shipped"]  # ...until a picked model needs its room
+    cache.close()
+    assert closed == ["shipped", "other"]
 
 
 def test_a_remote_endpoint_that_is_down_is_a_readable_model_error():

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import random
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ class RunData:
     stats: RenderStats
     examples: int
     """Examples read (before rendering and the eval split)."""
+    sources: dict[str, int] = field(default_factory=dict)
+    """Examples read per source: a data file's name, or a builder's `kind` (lingxi_tool_use:calculator)."""
 
 
 def read_run_examples(config: TrainConfig) -> list[Conversation | TextExample]:
@@ -130,7 +133,19 @@ def prepare_data(config: TrainConfig, tokenizer: Any) -> RunData:
     if not train:
         raise ConfigError(f"no example fits max_length {config.max_length}: {stats.summary()}")
     logger.info("data: %s", stats.summary())
-    return RunData(train, evaluation, stats, len(examples))
+    return RunData(train, evaluation, stats, len(examples), source_counts(examples))
+
+
+def source_counts(examples: list[Conversation | TextExample]) -> dict[str, int]:
+    """How many examples came from each source, most first (a file by its name)."""
+    counts = Counter(_source_label(example.source) for example in examples)
+    return dict(counts.most_common())
+
+
+def _source_label(source: str | None) -> str:
+    if not source:
+        return "unknown"
+    return Path(source).name if "/" in source or "\\" in source else source
 
 
 def pad_id(tokenizer: Any) -> int:

@@ -7,6 +7,7 @@
     jobs.progress(job)                # the metrics the trainer logged (step, loss, tokens/s...)
     jobs.stop(); jobs.resume()        # training resumes from the last checkpoint
     jobs.evaluate("lingxi_tools_val") # `lingxi eval` of the base, the default and the new adapter
+    jobs.estimate(config)             # `lingxi train --estimate`: time and memory from a few real steps
 
 A job is a list of commands run in turn by this module's runner (``python -m training.jobs``), a
 process in a session of its own, so closing the browser tab or restarting the app leaves it
@@ -28,6 +29,7 @@ from typing import Any
 
 from training.config import TrainConfig, config_to_yaml
 from training.errors import TrainingError
+from training.estimate import ESTIMATE_FILE, read_estimate
 from training.progress import read_metrics
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,12 @@ ADAPTER_GGUF = "adapter.gguf"
 EVAL_MODELS = ("base", "default")
 """What an evaluate job compares the run's adapter with: the bundled model without an adapter, and
 the adapter the app serves by default."""
+EXPORT_DIR = "export"
+PEFT_ZIP = "peft.zip"
+GATE_TYPES = ("q8_0", "q4_k_m")
+"""The GGUF types an export tries behind the accuracy gate, largest first."""
+ESTIMATE_STEPS = 3
+"""Optimizer steps an estimate times (after its warm-up step)."""
 CONFIG_FILE = "job-config.yaml"
 LOG_FILE = "train.log"
 _LOG_TAIL_LINES = 4
@@ -61,7 +69,8 @@ class TrainingJob:
     """Why it failed (the end of its log), or what it finished with."""
     ended: float | None = None
     kind: str = "train"
-    """train (`lingxi train`), or evaluate (`lingxi eval` of the base, the default and the run's adapter)."""
+    """train (`lingxi train`), estimate (`lingxi train --estimate`: time and memory from a few steps) or
+    evaluate (`lingxi eval` of the base, the default and the run's adapter)."""
     bench: str | None = None
     """The benchmark of an evaluate job."""
 
@@ -93,6 +102,36 @@ class TrainingJob:
         if (self.folder / ADAPTER_GGUF).is_file():
             return str(self.folder / ADAPTER_GGUF)
         return (self.result() or {}).get("adapter_path")
+
+    def estimate(self) -> dict[str, Any] | None:
+        """The run's estimate.json (time, memory, data mix) once an estimate job measured it."""
+        return read_estimate(self.folder)
+
+    def downloads(self) -> dict[str, Path]:
+        """What the run offers for download, by kind: `gguf-lora` (adapter.gguf), `peft` (the
+        zipped float16 adapter) and `gguf` (merged into its base, at the smallest type that passed
+        the export's accuracy gate), those that exist."""
+        found = {"gguf-lora": self.folder / ADAPTER_GGUF, "peft": self.folder / EXPORT_DIR / PEFT_ZIP}
+        found = {kind: path for kind, path in found.items() if path.is_file()}
+        gated = self.gated_export()
+        if gated.get("path"):
+            found["gguf"] = Path(gated["path"])
+        return found
+
+    def gated_export(self) -> dict[str, Any]:
+        """The export's gate: {type, path, size_mb} of the smallest type that passed, plus
+        `refused` (types that lost too much accuracy); {} before an export ran."""
+        path = self.folder / EXPORT_DIR / "quant" / "quantize.json"
+        try:
+            summary = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return {}
+        ready = [entry for entry in summary.get("types", []) if entry.get("ready")]
+        best = min(ready, key=lambda entry: entry.get("size_mb", 0), default=None)
+        gated = {"refused": summary.get("refused", []), "max_drop": summary.get("max_drop")}
+        if best is not None and Path(best["path"]).is_file():
+            gated.update(type=best["type"], path=best["path"], size_mb=best.get("size_mb"))
+        return gated
 
     def result(self) -> dict[str, Any] | None:
         """The trainer's result.json (steps, final loss, adapter path...) once it finished."""
@@ -131,14 +170,8 @@ class TrainingJobs:
     def start(self, config: TrainConfig) -> TrainingJob:
         """Launch `lingxi train` on ``config`` in its run folder. Raises JobBusyError while another
         job runs; a run folder with checkpoints is resumed, not overwritten."""
-        running = self.current()
-        if running is not None and running.status == "running":
-            raise JobBusyError(f"a training job is already running: {running.name} (started "
-                               f"{time.strftime('%H:%M', time.localtime(running.started))}); stop it first")
-        folder = config.out_dir if config.output_dir else self.runs / config.run_name
-        folder.mkdir(parents=True, exist_ok=True)
-        recipe = folder / CONFIG_FILE
-        recipe.write_text(config_to_yaml(config.model_copy(update={"output_dir": str(folder)})), encoding="utf-8")
+        self._refuse_if_busy()
+        folder, recipe = self._write_recipe(config)
         for stale in ("result.json", ADAPTER_GGUF):  # a resumed run finishes anew
             (folder / stale).unlink(missing_ok=True)
         steps = [self._lingxi("train", str(recipe))]
@@ -149,12 +182,37 @@ class TrainingJobs:
         logger.info("training job %s started (pid %d) in %s", job.name, job.pid, folder)
         return job
 
+    def estimate(self, config: TrainConfig, steps: int = ESTIMATE_STEPS) -> TrainingJob:
+        """Measure what ``config`` would cost here (`lingxi train --estimate`: the model and data
+        loaded as training would, a few real steps timed) as a job of its own; its figures and the
+        data mix land in the run folder's estimate.json (training.estimate)."""
+        self._refuse_if_busy()
+        folder, recipe = self._write_recipe(config)
+        (folder / ESTIMATE_FILE).unlink(missing_ok=True)
+        job = self._run(TrainingJob(name=config.run_name, run_dir=str(folder), pid=0, started=time.time(),
+                                    kind="estimate"),
+                        [self._lingxi("train", str(recipe), "--estimate", str(steps))])
+        logger.info("estimate job for %s started (pid %d)", job.name, job.pid)
+        return job
+
+    def _refuse_if_busy(self) -> None:
+        running = self.current()
+        if running is not None and running.status == "running":
+            raise JobBusyError(f"a job is already running: {running.name} (started "
+                               f"{time.strftime('%H:%M', time.localtime(running.started))}); wait for it or stop it")
+
+    def _write_recipe(self, config: TrainConfig) -> tuple[Path, Path]:
+        folder = config.out_dir if config.output_dir else self.runs / config.run_name
+        folder.mkdir(parents=True, exist_ok=True)
+        recipe = folder / CONFIG_FILE
+        recipe.write_text(config_to_yaml(config.model_copy(update={"output_dir": str(folder)})), encoding="utf-8")
+        return folder, recipe
+
     def evaluate(self, bench: str, limit: int | None = None) -> TrainingJob:
         """Evaluate the last finished run's adapter against the base and the default on ``bench``
         (first ``limit`` items), as a background job of its own: three `lingxi eval` runs."""
+        self._refuse_if_busy()
         job = self.current()
-        if job is not None and job.status == "running":
-            raise JobBusyError(f"a job is running: {job.name}; wait for it to finish, or stop it")
         adapter = job.adapter() if job else None
         if job is None or not adapter:
             raise TrainingError("no trained adapter to evaluate: train one first")
@@ -168,6 +226,31 @@ class TrainingJobs:
                                            kind="evaluate", bench=bench), steps)
         logger.info("evaluate job for %s on %s started (pid %d)", job.name, bench, evaluation.pid)
         return evaluation
+
+    def export(self, bench: str = "lingxi_tools_val", limit: int | None = 40,
+               types: tuple[str, ...] = GATE_TYPES) -> TrainingJob:
+        """Package the last finished run for download, as a job of its own: the peft adapter
+        (float16) zipped, and the model merged and quantized to each of ``types`` behind the
+        accuracy gate (`lingxi quantize --eval bench`): `downloads()` then offers the smallest type
+        whose accuracy held. The GGUF LoRA (adapter.gguf) is already there after training."""
+        self._refuse_if_busy()
+        job = self.current()
+        if job is None or not job.adapter():
+            raise TrainingError("no trained run to export: train one first")
+        out = job.folder / EXPORT_DIR
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "quant" / "quantize.json").unlink(missing_ok=True)
+        steps = []
+        if job.result() and job.result().get("adapter_path"):
+            steps += [self._lingxi("export", job.run_dir, "--to", "peft", "--out", str(out / "peft")),
+                      [self.python, "-m", "zipfile", "-c", str(out / PEFT_ZIP), str(out / "peft")]]
+        limit_args = ["--limit", str(limit)] if limit else []
+        steps.append(self._lingxi("quantize", job.run_dir, "--to", ",".join(types), "--eval", bench, *limit_args,
+                                  "--no-measure", "--out", str(out / "quant")))
+        exported = self._run(TrainingJob(name=job.name, run_dir=job.run_dir, pid=0, started=time.time(),
+                                         kind="export", bench=bench), steps)
+        logger.info("export job for %s started (pid %d)", job.name, exported.pid)
+        return exported
 
     def stop(self) -> TrainingJob | None:
         """Stop the running job (its process group gets SIGTERM, then SIGKILL after 10 s); the
@@ -226,6 +309,10 @@ class TrainingJobs:
             loss = result.get("final_loss")
             job.status = "finished"
             job.message = f"{result.get('steps')} steps" + (f", final loss {loss:.4f}" if loss is not None else "")
+        elif job.kind == "estimate":
+            job.status, job.message = "finished", ""
+        elif job.kind == "export":
+            job.status, job.message = "finished", ""
         else:
             job.status, job.message = "finished", f"evaluated on {job.bench}"
         self._save(job)

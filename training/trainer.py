@@ -136,15 +136,26 @@ def config_digest(config: TrainConfig) -> str:
 
 
 # ---- the flow -------------------------------------------------------------------------------
-def train(config: TrainConfig, progress: ProgressCallback | None = None, resume: bool = True) -> TrainResult:
-    """Train as `config` says; with `resume`, continue from the run folder's latest checkpoint.
-    `progress` is called every `log_steps` steps (on the main process)."""
+@dataclass
+class Fit:
+    """Everything a run's loop needs, set up: the model ready to train, its data as a batch stream,
+    the optimizer and schedule for `total` steps."""
+
+    accelerator: Any
+    model: Any
+    tokenizer: Any
+    data: RunData
+    stream: BatchStream
+    total: int
+    optimizer: Any
+    scheduler: Any
+
+
+def setup_fit(config: TrainConfig) -> Fit:
+    """The setup and data steps of the flow (what `train` and `training.estimate` share)."""
     import torch
     from accelerate.utils import set_seed
 
-    config.check_inputs()
-    out = config.out_dir
-    checkpoint = _prepare_output(config, out, resume)
     if config.threads:
         torch.set_num_threads(config.threads)
     set_seed(config.seed)
@@ -157,16 +168,27 @@ def train(config: TrainConfig, progress: ProgressCallback | None = None, resume:
     model, optimizer = accelerator.prepare(model, optimizer)
     accelerator.register_for_checkpointing(scheduler)
     install_trainable_only_hooks(accelerator)
+    return Fit(accelerator, model, tokenizer, data, stream, total, optimizer, scheduler)
+
+
+def train(config: TrainConfig, progress: ProgressCallback | None = None, resume: bool = True) -> TrainResult:
+    """Train as `config` says; with `resume`, continue from the run folder's latest checkpoint.
+    `progress` is called every `log_steps` steps (on the main process)."""
+    config.check_inputs()
+    out = config.out_dir
+    checkpoint = _prepare_output(config, out, resume)
+    fit = setup_fit(config)
     state = TrainState(config_digest=config_digest(config))
     if checkpoint is not None:
-        state = load_checkpoint(accelerator, checkpoint)
+        state = load_checkpoint(fit.accelerator, checkpoint)
     resumed_from = state.step if checkpoint is not None else None
-    logger.info("training %s for %d steps (%d micro-batches an epoch, %s, %s) in %s", config.run_name, total,
-                stream.batches_per_epoch, "packed" if config.packing else "padded",
+    logger.info("training %s for %d steps (%d micro-batches an epoch, %s, %s) in %s", config.run_name, fit.total,
+                fit.stream.batches_per_epoch, "packed" if config.packing else "padded",
                 "bf16 autocast" if config.use_bf16 else "fp32", out)
-    loop = _Loop(config, accelerator, model, optimizer, scheduler, stream, data, out, progress, total)
+    loop = FitLoop(config, fit.accelerator, fit.model, fit.optimizer, fit.scheduler, fit.stream, fit.data, out,
+                 progress, fit.total)
     state = loop.run(state)
-    return _finish(config, accelerator, model, tokenizer, data, loop, state, total, resumed_from)
+    return _finish(config, fit.accelerator, fit.model, fit.tokenizer, fit.data, loop, state, fit.total, resumed_from)
 
 
 def _prepare_output(config: TrainConfig, out: Path, resume: bool) -> Path | None:
@@ -185,7 +207,7 @@ def _prepare_output(config: TrainConfig, out: Path, resume: bool) -> Path | None
     return checkpoint
 
 
-class _Loop:
+class FitLoop:
     """The fit step of the flow, with what it logs and checkpoints."""
 
     def __init__(self, config, accelerator, model, optimizer, scheduler, stream: BatchStream, data: RunData,
@@ -292,7 +314,7 @@ class _Loop:
             self.progress(info)
 
 
-def _finish(config: TrainConfig, accelerator, model, tokenizer, data: RunData, loop: _Loop, state: TrainState,
+def _finish(config: TrainConfig, accelerator, model, tokenizer, data: RunData, loop: FitLoop, state: TrainState,
             total: int, resumed_from: int | None) -> TrainResult:
     out = config.out_dir
     target = out / ("adapter" if config.uses_lora else "model")

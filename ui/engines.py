@@ -109,10 +109,22 @@ class EngineCache:
         self._engines: OrderedDict[str, QueuedEngine] = OrderedDict()
         self._specs: dict[str, EngineSpec] = {}
         self._lock = threading.Lock()
+        self.default_key = DEFAULT
+        """The key the default was loaded under, once `make_default` promoted a picked model."""
+
+    def make_default(self, key: str) -> QueuedEngine:
+        """Make the loaded engine under ``key`` the default (what tabs on "default" and the API
+        use); the former default stays loaded as an ordinary entry until it is evicted."""
+        with self._lock:
+            engine = self._engines.pop(key)
+            previous, self.default, self.default_key = self.default, engine, key
+            self._engines[f"former-default:{previous.name}:{id(previous)}"] = previous
+            self._evict()
+        return engine
 
     def get(self, key: str | None) -> QueuedEngine:
         """The engine for a key handed out by `load` (loaded again if it was evicted)."""
-        if not key or key == DEFAULT:
+        if not key or key in (DEFAULT, self.default_key):
             return self.default
         with self._lock:
             if key in self._engines:
@@ -122,14 +134,14 @@ class EngineCache:
 
     def name(self, key: str | None) -> str:
         """The model name behind a key, without loading anything."""
-        if not key or key == DEFAULT:
+        if not key or key in (DEFAULT, self.default_key):
             return self.default.name
         with self._lock:
             engine = self._engines.get(key)
         return engine.name if engine else self._specs.get(key, EngineSpec(DEFAULT, key)).model
 
     def load(self, spec: EngineSpec) -> QueuedEngine:
-        if spec.kind == DEFAULT:
+        if spec.kind == DEFAULT or spec.key == self.default_key:
             return self.default
         with self._lock:  # one load at a time: two tabs asking for one model get one copy
             if spec.key in self._engines:

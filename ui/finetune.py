@@ -21,7 +21,9 @@ from pydantic import ValidationError
 from training.check import check_file
 from training.config import TrainConfig
 from training.errors import TrainingError
+from training.estimate import duration_text
 from training.jobs import TrainingJob, TrainingJobs
+from model.spec import set_user_default_adapter
 from ui import models
 from ui.i18n import t
 from ui.services import Services
@@ -32,6 +34,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 METHODS = ["lora", "qlora", "full"]
+METHOD_RECIPES = {"lora": "lora_toolcall", "qlora": "qlora_toolcall", "full": "full_sft"}
+"""The shipped recipe whose learning rate, rank and max length a method starts from."""
+BASE_MODELS = ["bundled"]
+"""Offered as the base; any other spec `lingxi train` takes (a .gguf, a Hugging Face folder or id) can be typed."""
 EVAL_BENCHES = ["lingxi_tools_val", "lingxi_tools_legacy", "bfcl_simple", "bfcl_irrelevance", "mmlu", "ceval"]
 """What the page offers to evaluate on; the tool-use validation split first (choices are made there:
 the test split only reports, in cards)."""
@@ -39,6 +45,9 @@ _FAILURES_SHOWN = 50
 _PREVIEW = 3
 _PROBLEMS_SHOWN = 8
 _STATUS_ICON = {"running": "🟡", "finished": "🟢", "failed": "🔴", "stopped": "⚪"}
+_STATE_WORDS = {("evaluate", "running"): "ft_evaluating", ("estimate", "running"): "ft_estimating",
+                ("estimate", "finished"): "ft_estimated", ("export", "running"): "ft_exporting",
+                ("export", "finished"): "ft_exported"}
 
 
 def liked_preview(services: Services, language: str) -> str:
@@ -94,20 +103,60 @@ def gather_data(services: Services, folder: Path, use_liked: bool, upload: str |
     return files
 
 
+def method_defaults(method: str) -> dict[str, Any]:
+    """The learning rate, LoRA rank and max length of the method's shipped recipe."""
+    from training.config import load_config
+
+    shipped = load_config(METHOD_RECIPES[method])
+    return {"lr": shipped.lr, "lora_r": shipped.lora_r, "max_length": shipped.max_length}
+
+
 def recipe(name: str, method: str, epochs: float, max_length: int, lr: float, lora_r: int, max_steps: int | None,
-           tool_use: int, data: list[str], runs: Path) -> TrainConfig:
+           tool_use: int, data: list[str], runs: Path, model: str = "bundled", clean: bool = False) -> TrainConfig:
     """The training config the form describes (validated: a bad value raises ValidationError)."""
-    return TrainConfig(name=name, model="bundled", method=method, data=data, tool_use=int(tool_use or 0),
+    return TrainConfig(name=name, model=(model or "bundled").strip(), method=method, data=data,
+                       tool_use=int(tool_use or 0), clean_data=bool(clean),
                        epochs=float(epochs), max_steps=int(max_steps) if max_steps else None,
                        max_length=int(max_length), lr=float(lr), lora_r=int(lora_r), lora_alpha=2 * int(lora_r),
                        save_steps=10, log_steps=1, output_dir=str(runs / name))
+
+
+def estimate_text(estimate: dict[str, Any] | None, language: str) -> str:
+    """The measured time and memory of the run the form describes, and what left its data."""
+    if not estimate:
+        return ""
+    text = t(language, "ft_estimate_result", time=duration_text(estimate["total_s"]), steps=estimate["total_steps"],
+             per_step=estimate["seconds_per_step"], measured=estimate["measured_steps"], load=estimate["load_s"],
+             memory=_memory_text(estimate, language), examples=estimate["examples"],
+             tokens=estimate["tokens"], loss_tokens=estimate["loss_tokens"])
+    dropped = estimate.get("dropped") or {}
+    if dropped:
+        text += "\n\n" + t(language, "ft_dropped", what=", ".join(f"{reason} {count}" for reason, count in dropped.items()))
+    return text
+
+
+def _memory_text(estimate: dict[str, Any], language: str) -> str:
+    """GPU: the allocator's peak. CPU: a floor, since resident memory keeps growing over a run
+    (bench/train_estimate.py compares the two)."""
+    if estimate["memory_kind"] == "GPU":
+        return f"{estimate['peak_memory_gb']:.2f} GB GPU"
+    return t(language, "ft_ram_floor", gb=estimate["peak_memory_gb"])
+
+
+def mix_frame(estimate: dict[str, Any] | None, language: str) -> pd.DataFrame:
+    """Examples per source and their share of the mix."""
+    sources = (estimate or {}).get("sources") or {}
+    total = sum(sources.values()) or 1
+    return pd.DataFrame([{t(language, "ft_col_source"): name, t(language, "ft_col_examples"): count,
+                          t(language, "ft_col_share"): f"{count / total:.0%}"} for name, count in sources.items()])
+
 
 
 def job_status(job: TrainingJob | None, progress: list[dict[str, Any]], language: str) -> str:
     """One paragraph: the job's state, its step, speed and time left, or why it stopped."""
     if job is None:
         return t(language, "ft_no_job")
-    state = "ft_evaluating" if job.kind == "evaluate" and job.status == "running" else "ft_" + job.status
+    state = _STATE_WORDS.get((job.kind, job.status), "ft_" + job.status)
     head = f"{_STATUS_ICON.get(job.status, '⚪')} **{job.name}** · {t(language, state)}"
     steps = [record for record in progress if "loss" in record]
     if steps:
@@ -120,8 +169,12 @@ def job_status(job: TrainingJob | None, progress: list[dict[str, Any]], language
                           speed=last.get("tokens_per_s", 0.0), eta=eta_text)
     if job.message:
         head += f"\n\n{job.message}"
-    if job.status == "finished" and job.adapter():
+    if job.kind == "estimate" and job.status == "finished":
+        head += "\n\n" + estimate_text(job.estimate(), language)
+    if job.kind != "estimate" and job.status == "finished" and job.adapter():
         head += "\n\n" + t(language, "ft_adapter", path=job.adapter())
+    if job.kind == "export" and job.status == "finished":
+        head += "\n\n" + export_note(job, language)
     return head
 
 
@@ -193,6 +246,24 @@ def failures(runs: list, language: str) -> pd.DataFrame:
                           t(language, "ft_col_detail"): (record.error or record.raw_output)[:200]} for record in wrong])
 
 
+def download_list(job: TrainingJob) -> Any:
+    """The run's files to download (GGUF LoRA, zipped peft adapter, gated merged GGUF)."""
+    files = [str(path) for path in job.downloads().values()]
+    return gr.File(value=files or None, visible=bool(files))
+
+
+def export_note(job: TrainingJob, language: str) -> str:
+    """What the export's accuracy gate decided: the type offered, or why none is."""
+    gated = job.gated_export()
+    if not gated:
+        return ""
+    refused = ", ".join(gated.get("refused") or []) or "-"
+    if gated.get("type"):
+        return t(language, "ft_export_gated", type=gated["type"], size=gated.get("size_mb") or 0,
+                 refused=refused, drop=gated.get("max_drop"))
+    return t(language, "ft_export_none", refused=refused, drop=gated.get("max_drop"))
+
+
 def default_name() -> str:
     return time.strftime("my-assistant-%Y%m%d-%H%M")
 
@@ -204,11 +275,15 @@ def wire(c: "Components", services: Services) -> None:
         job = jobs.current()
         progress = jobs.progress(job) if job and job.kind == "train" else []
         running = job is not None and job.status == "running"
-        usable = job is not None and not running and bool(job.adapter())
-        head = (job_status(job, progress, language), gr.skip() if job and job.kind != "train" else loss_frame(progress),
-                gr.Button(interactive=not running), gr.Button(interactive=running),
+        usable = job is not None and job.kind != "estimate" and not running and bool(job.adapter())
+        measured = job is not None and job.kind == "estimate" and job.status == "finished"
+        head = (job_status(job, progress, language), loss_frame(progress) if job and job.kind == "train" else gr.skip(),
+                mix_frame(job.estimate(), language) if measured else gr.skip(),
+                gr.Button(interactive=not running), gr.Button(interactive=not running), gr.Button(interactive=running),
                 gr.Button(interactive=job is not None and job.kind == "train" and job.status in ("stopped", "failed")),
-                gr.Button(visible=usable), gr.Button(interactive=usable))
+                gr.Button(visible=usable), gr.Checkbox(visible=usable), gr.Button(visible=usable),
+                download_list(job) if usable else gr.File(value=None, visible=False),
+                gr.Button(interactive=usable))
         return head + evaluation_view(job, language, shown)
 
     def evaluation_view(job, language, shown):
@@ -236,27 +311,51 @@ def wire(c: "Components", services: Services) -> None:
     def uploaded(path, language):
         return check_upload(path, language)[1]
 
-    def start(name, use_liked, upload, tool_use, method, epochs, max_length, lr, lora_r, max_steps, language):
+    def form_config(name, use_liked, upload, clean, tool_use, base, method, epochs, max_length, lr, lora_r,
+                    max_steps, language) -> TrainConfig | None:
+        """The run the form describes, its data gathered into the run folder; None (with a
+        warning that says why) when the form cannot make one."""
         name = (name or "").strip() or default_name()
         if not re.fullmatch(r"\w[\w.-]{0,79}", name):  # it becomes a folder under runs/
             gr.Warning(t(language, "ft_bad_name"))
-            return view(language)
+            return None
         if upload and not check_upload(upload, language)[0]:
             gr.Warning(t(language, "ft_bad_upload"))
-            return view(language)
+            return None
         try:
-            folder = services.home / "runs" / name
-            data = gather_data(services, folder, use_liked, upload)
+            data = gather_data(services, services.home / "runs" / name, use_liked, upload)
             if not data and not tool_use:
                 gr.Warning(t(language, "ft_no_data"))
-                return view(language)
-            jobs.start(recipe(name, method, epochs, max_length, lr, lora_r, max_steps, tool_use, data,
-                              services.home / "runs"))
+                return None
+            return recipe(name, method, epochs, max_length, lr, lora_r, max_steps, tool_use, data,
+                          services.home / "runs", base, clean)
         except ValidationError as error:
             gr.Warning(t(language, "ft_bad_recipe", error=error.errors()[0]["msg"]))
-        except (TrainingError, OSError) as error:
+        except OSError as error:
             gr.Warning(str(error))
+        return None
+
+    def launch(what, *form):
+        """Start the training job (what='start') or the estimate job (what='estimate') of the form."""
+        language = form[-1]
+        config = form_config(*form)
+        if config is not None:
+            try:
+                jobs.start(config) if what == "start" else jobs.estimate(config)
+            except TrainingError as error:
+                gr.Warning(str(error))
         return view(language)
+
+    def start(*form):
+        return launch("start", *form)
+
+    def estimate(*form):
+        return launch("estimate", *form)
+
+    def method_changed(method):
+        defaults = method_defaults(method)
+        return (gr.Number(value=defaults["lr"]), gr.Number(value=defaults["lora_r"], visible=method != "full"),
+                gr.Number(value=defaults["max_length"]))
 
     def stop(language):
         jobs.stop()
@@ -269,8 +368,9 @@ def wire(c: "Components", services: Services) -> None:
             gr.Warning(str(error))
         return view(language)
 
-    def use_in_chat(language, progress=gr.Progress()):
-        """Make the finished run's adapter the chat's model, and go to the chat."""
+    def use_in_chat(also_api, language, progress=gr.Progress()):
+        """Make the finished run's adapter the chat's model (and, if asked, the default of this
+        app's API and of later starts), and go to the chat."""
         job = jobs.current()
         adapter = job.adapter() if job else None
         if not adapter:
@@ -280,15 +380,37 @@ def wire(c: "Components", services: Services) -> None:
         engine_key, status = models.load_choice(services, choice, language, progress)
         if not isinstance(engine_key, str):  # it failed: the status says why
             return gr.skip(), gr.skip(), status, gr.skip()
+        if also_api:
+            status += "\n\n" + make_default(engine_key, adapter, language)
         return (engine_key, gr.Dropdown(choices=models.choices(services, language), value=choice), status,
                 gr.Tabs(selected="page-chat"))
 
-    outputs = [c.ft_status, c.ft_loss, c.ft_start, c.ft_stop, c.ft_resume, c.ft_use, c.ft_evaluate,
-               c.ft_shown, c.ft_eval_table, c.ft_eval_paired, c.ft_eval_chart, c.ft_failures]
-    form = [c.ft_name, c.ft_use_liked, c.ft_upload, c.ft_tool_use, c.ft_method, c.ft_epochs, c.ft_max_length,
-            c.ft_lr, c.ft_lora_r, c.ft_max_steps, c.language]
-    c.ft_use.click(use_in_chat, c.language, [c.engine_key, c.model, c.model_status, c.pages], show_progress="full")
+    def make_default(engine_key: str, adapter: str, language: str) -> str:
+        set_user_default_adapter(adapter)
+        engine = services.engines.make_default(engine_key)
+        if services.serve_on_api is None:
+            return t(language, "ft_default_later", name=engine.name)
+        services.serve_on_api(engine)
+        return t(language, "ft_default_now", name=engine.name)
+
+    def export(bench, limit, language):
+        """Package the run for download; the accuracy gate uses the evaluation's benchmark and items."""
+        try:
+            jobs.export(bench, int(limit) if limit else None)
+        except TrainingError as error:
+            gr.Warning(str(error))
+        return view(language)
+
+    outputs = [c.ft_status, c.ft_loss, c.ft_mix, c.ft_start, c.ft_estimate, c.ft_stop, c.ft_resume, c.ft_use,
+               c.ft_api_default, c.ft_export, c.ft_downloads, c.ft_evaluate, c.ft_shown, c.ft_eval_table, c.ft_eval_paired, c.ft_eval_chart, c.ft_failures]
+    form = [c.ft_name, c.ft_use_liked, c.ft_upload, c.ft_clean, c.ft_tool_use, c.ft_base, c.ft_method, c.ft_epochs,
+            c.ft_max_length, c.ft_lr, c.ft_lora_r, c.ft_max_steps, c.language]
+    c.ft_use.click(use_in_chat, [c.ft_api_default, c.language], [c.engine_key, c.model, c.model_status, c.pages],
+                   show_progress="full")
+    c.ft_export.click(export, [c.ft_bench, c.ft_limit, c.language], outputs)
     c.ft_start.click(start, form, outputs)
+    c.ft_estimate.click(estimate, form, outputs)
+    c.ft_method.change(method_changed, c.ft_method, [c.ft_lr, c.ft_lora_r, c.ft_max_length])
     c.ft_stop.click(stop, c.language, outputs)
     c.ft_resume.click(resume, c.language, outputs)
     c.ft_evaluate.click(evaluate, [c.ft_bench, c.ft_limit, c.language, c.ft_shown], outputs)

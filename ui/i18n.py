@@ -130,7 +130,27 @@ TEXT: dict[str, tuple[str, str]] = {
     "ft_no_data": ("Pick some data first: liked conversations, a file, or tool-use examples.",
                    "请先选择数据：点赞的对话、数据文件或工具调用样例。"),
     "ft_tool_use": ("Lingxi's tool-use examples per kind (0: none)", "灵犀工具调用样例，每类条数（0 为不用）"),
+    "ft_clean": ("Clean the data first (duplicates, test leakage, length, language)",
+                 "训练前清洗数据（去重、测试集泄漏、长度、语言）"),
+    "ft_mix": ("The mix (measured by Estimate)", "数据构成（由“估算”得出）"),
+    "ft_col_source": ("Source", "来源"),
+    "ft_col_examples": ("Examples", "条数"),
+    "ft_col_share": ("Share", "占比"),
     "ft_recipe": ("### 2 · Recipe", "### 2 · 配方"),
+    "ft_base": ("Base model (bundled, a .gguf, a Hugging Face folder or id)",
+                "基座模型（bundled、.gguf 文件、Hugging Face 目录或模型 ID）"),
+    "ft_estimate": ("Estimate time and memory (runs a few real steps)", "估算时间和内存（实测几步）"),
+    "ft_estimating": ("measuring a few steps", "正在实测几步"),
+    "ft_estimated": ("estimate", "估算"),
+    "ft_estimate_result": ("**About {time}** for {steps} steps on this machine ({per_step:.2f} s a step, measured "
+                           "over {measured} steps, plus {load:.0f} s to load) · peak memory **{memory}** · "
+                           "{examples} examples, {tokens} tokens ({loss_tokens} learned from)",
+                           "在本机约需 **{time}**，共 {steps} 步（实测 {measured} 步，每步 {per_step:.2f} 秒，"
+                           "另加载 {load:.0f} 秒）· 峰值内存 **{memory}** · {examples} 条样例，"
+                           "{tokens} 个 token（其中 {loss_tokens} 个计入损失）"),
+    "ft_ram_floor": ("at least {gb:.2f} GB RAM (a CPU run's resident memory grows as it goes on)",
+                     "至少 {gb:.2f} GB 内存（CPU 上训练越久常驻内存越大）"),
+    "ft_dropped": ("Left out before training: {what}", "训练前剔除：{what}"),
     "ft_name": ("Run name", "训练名称"),
     "ft_method": ("Method", "方法"),
     "ft_epochs": ("Epochs", "轮数"),
@@ -155,6 +175,25 @@ TEXT: dict[str, tuple[str, str]] = {
                          "第 {step}/{total} 步 · 损失 {loss:.4f} · {speed:.0f} token/s"),
     "ft_use": ("Chat with it", "用它对话"),
     "ft_nothing_to_use": ("No finished adapter yet.", "还没有训练完成的适配器。"),
+    "ft_api_default": ("Also make it the API's default", "同时设为 API 的默认模型"),
+    "ft_default_now": ("**{name}** is now the default: of this app's API (/v1), of chats on the default model, and of "
+                       "`lingxi serve` and the app at their next start.",
+                       "**{name}** 现在是默认模型：本应用的 API（/v1）、使用默认模型的对话，以及之后启动的 "
+                       "`lingxi serve` 和应用都会用它。"),
+    "ft_default_later": ("**{name}** is now the default of chats on the default model, and of `lingxi serve` and the "
+                         "app at their next start.",
+                         "**{name}** 现在是使用默认模型的对话的默认模型，之后启动的 `lingxi serve` 和应用也会用它。"),
+    "ft_export": ("Prepare downloads (peft, merged GGUF)", "准备下载（peft、合并后的 GGUF）"),
+    "ft_downloads": ("Downloads", "下载"),
+    "ft_exporting": ("preparing downloads (merging, quantizing, checking accuracy)", "正在准备下载（合并、量化、检查精度）"),
+    "ft_exported": ("downloads ready", "下载已就绪"),
+    "ft_export_gated": ("Merged GGUF: **{type}** ({size:.0f} MB), the smallest type whose accuracy stayed within "
+                        "{drop} points of the unquantized model (refused: {refused}).",
+                        "合并后的 GGUF：**{type}**（{size:.0f} MB），是精度下降不超过 {drop} 个百分点的最小类型"
+                        "（未通过：{refused}）。"),
+    "ft_export_none": ("No quantized type stayed within {drop} points of the unquantized model (refused: {refused}); "
+                       "no merged GGUF is offered.",
+                       "没有量化类型的精度下降在 {drop} 个百分点以内（未通过：{refused}），因此不提供合并后的 GGUF。"),
     "ft_eval": ("### 4 · Evaluate", "### 4 · 评测"),
     "ft_bench": ("Benchmark (validation split first: choose there, report on test)",
                  "评测集（先用验证集做选择，测试集只用于报告）"),

@@ -91,10 +91,15 @@ def _finetune_page(c: Components, language: str) -> None:
             c.ft_upload_report = gr.Markdown(elem_id="ft-upload-report")
             c.ft_tool_use = c.tr(gr.Number(0, precision=0, minimum=0, label=t(language, "ft_tool_use"),
                                            elem_id="ft-tool-use"), "ft_tool_use")
+            c.ft_clean = c.tr(gr.Checkbox(False, label=t(language, "ft_clean"), elem_id="ft-clean"), "ft_clean")
+            c.ft_mix = c.tr(gr.Dataframe(interactive=False, label=t(language, "ft_mix"), elem_id="ft-mix",
+                                         max_height=220), "ft_mix")
         with gr.Column(min_width=240):
             c.ft_recipe_title = c.tr(gr.Markdown(t(language, "ft_recipe")), "ft_recipe", "value")
             c.ft_name = c.tr(gr.Textbox(label=t(language, "ft_name"), placeholder=finetune.default_name(),
                                         max_lines=1, elem_id="ft-name"), "ft_name")
+            c.ft_base = c.tr(gr.Dropdown(finetune.BASE_MODELS, value=finetune.BASE_MODELS[0], allow_custom_value=True,
+                                         label=t(language, "ft_base"), elem_id="ft-base"), "ft_base")
             c.ft_method = c.tr(gr.Radio(finetune.METHODS, value="lora", label=t(language, "ft_method"),
                                         elem_id="ft-method"), "ft_method")
             with gr.Row():
@@ -108,6 +113,7 @@ def _finetune_page(c: Components, language: str) -> None:
                 c.ft_lora_r = c.tr(gr.Number(16, precision=0, minimum=1, label=t(language, "ft_lora_r"),
                                              elem_id="ft-lora-r"), "ft_lora_r")
             c.ft_lr = c.tr(gr.Number(2e-4, minimum=0, label=t(language, "ft_lr"), elem_id="ft-lr"), "ft_lr")
+            c.ft_estimate = c.tr(gr.Button(t(language, "ft_estimate"), elem_id="ft-estimate"), "ft_estimate", "value")
         with gr.Column(scale=2, min_width=360):
             c.ft_train_title = c.tr(gr.Markdown(t(language, "ft_train")), "ft_train", "value")
             with gr.Row():
@@ -118,8 +124,15 @@ def _finetune_page(c: Components, language: str) -> None:
                 c.ft_resume = c.tr(gr.Button(t(language, "ft_resume"), elem_id="ft-resume", interactive=False),
                                    "ft_resume", "value")
             c.ft_status = gr.Markdown(elem_id="ft-status")
-            c.ft_use = c.tr(gr.Button(t(language, "ft_use"), variant="primary", visible=False, elem_id="ft-use"),
-                            "ft_use", "value")
+            with gr.Row():
+                c.ft_use = c.tr(gr.Button(t(language, "ft_use"), variant="primary", visible=False, elem_id="ft-use"),
+                                "ft_use", "value")
+                c.ft_api_default = c.tr(gr.Checkbox(False, label=t(language, "ft_api_default"), visible=False,
+                                                    elem_id="ft-api-default"), "ft_api_default")
+                c.ft_export = c.tr(gr.Button(t(language, "ft_export"), visible=False, elem_id="ft-export"),
+                                   "ft_export", "value")
+            c.ft_downloads = c.tr(gr.File(label=t(language, "ft_downloads"), file_count="multiple", interactive=False,
+                                          visible=False, elem_id="ft-downloads"), "ft_downloads")
             c.ft_loss = c.tr(gr.LinePlot(finetune.loss_frame([]), x="step", y="loss", color="series",
                                          label=t(language, "ft_loss"), elem_id="ft-loss", height=260), "ft_loss")
             c.ft_timer = gr.Timer(2.0)

@@ -4,10 +4,12 @@ One `Services` per app, made by app.create_web_app; no module-level state anywhe
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent_app.store import ConversationStore
+from model.engines.queued import QueuedEngine
 from tools import KnowledgeBase, ToolRegistry, Workspace, conversation_workspace
 from tools.sources import ToolSources
 from ui.engines import EngineCache
@@ -24,6 +26,8 @@ class Services:
     """The interface language a new browser tab starts with."""
     tool_sources: ToolSources | None = None
     """The MCP servers feeding the registry, and their config file (the tools panel manages them)."""
+    serve_on_api: Callable[[QueuedEngine], None] | None = None
+    """Makes an engine the one the app's API (/v1) serves; None where the UI runs without the API."""
 
     @property
     def exports(self) -> Path:
