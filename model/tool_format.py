@@ -73,6 +73,16 @@ class ToolFormat:
     def render_call(self, call: ToolCall) -> str:
         return f"{CALL_OPEN}\n{dumps({'name': call.name, 'arguments': call.arguments})}\n{CALL_CLOSE}"
 
+    @staticmethod
+    def call_head(name: str) -> str:
+        """How `render_call` writes a call's JSON up to its arguments: ``{"name": "x", "arguments": ``."""
+        return dumps({"name": name, "arguments": 0})[: -len("0}")]
+
+    def name_opening(self) -> str:
+        """How `render_call` writes a call's JSON up to the name's first character: ``{"name": "``."""
+        head = self.call_head("")
+        return head[: head.index('""') + 1]
+
     def render_assistant(self, message: Message) -> str:
         """An assistant turn as the model writes it: its text, then each call in tags."""
         parts = [content_text(message.get("content"))] if message.get("content") else []

@@ -6,6 +6,7 @@ import threading
 import time
 
 from model.engines.base import ChatEngine, TextChunk
+from model.errors import GrammarError
 from model.types import ChatDelta, ChatRequest, SamplingParams, Usage
 
 
@@ -90,5 +91,34 @@ class PhasedGenerator(CharGenerator):
     def generate(self, prompt, params, json_schema, cancel):
         self.output = (self.calls if json_schema else self.free).pop(0) if (self.calls if json_schema else self.free) else ""
         produced = yield from super().generate(prompt, params, json_schema, cancel)
+        self.stopped_early.append(cancel.is_set())
+        return produced
+
+
+class PrefixPhasedGenerator(PhasedGenerator):
+    """`PhasedGenerator` on a backend that `accepts_grammar_prefix` (as the batched llama.cpp
+    engine does): a call phase is given the call's beginning as written, and writes the rest of
+    the scripted call after it. A phase whose prefix reaches the arguments takes the call off the
+    script; one given only the name's opening leaves it there (the engine stops it at the name)."""
+
+    accepts_grammar_prefix = True
+
+    def __init__(self, free: list[str], calls: list[str] = (), n_ctx: int = 4000, refuse_prefixes: bool = False):
+        super().__init__(free, calls, n_ctx)
+        self.prefixes: list[str] = []
+        self.refuse_prefixes = refuse_prefixes
+
+    def generate(self, prompt, params, json_schema, cancel, grammar_prefix: str = ""):
+        if not grammar_prefix:
+            return (yield from super().generate(prompt, params, json_schema, cancel))
+        if self.refuse_prefixes:
+            raise GrammarError(f"the grammar does not allow {grammar_prefix!r}")
+        self.prefixes.append(grammar_prefix)
+        call = self.calls[0]
+        assert call.startswith(grammar_prefix), (call, grammar_prefix)
+        if grammar_prefix.endswith('"arguments": '):
+            self.calls.pop(0)
+        self.output = call[len(grammar_prefix):]
+        produced = yield from CharGenerator.generate(self, prompt, params, json_schema, cancel)
         self.stopped_early.append(cancel.is_set())
         return produced

@@ -7,7 +7,8 @@ import threading
 from model.chat_template import ChatTemplate
 from model.engines.base import TemplatedEngine
 from model.types import ChatRequest, SamplingParams
-from tests.fakes import CharGenerator, PhasedGenerator
+from model.engines.auto_calls import settled_name
+from tests.fakes import CharGenerator, PhasedGenerator, PrefixPhasedGenerator
 
 CALC = {"type": "function", "function": {"name": "calculator", "parameters": {
     "type": "object", "properties": {"expression": {"type": "string"}}, "required": ["expression"]}}}
@@ -112,5 +113,62 @@ def test_the_first_call_is_announced_by_name_before_its_arguments_are_written():
 def test_a_call_cut_by_max_tokens_after_its_name_was_announced_comes_no_further():
     generator = PhasedGenerator(free=["<tool_call>"], calls=[CALL_JSON])
     deltas, last = run(generator, max_tokens=40)  # the name fits, the arguments do not
+    assert [d.call_opening.name for d in deltas if d.call_opening] == ["calculator"]
+    assert [d for d in deltas if d.tool_calls] == [] and last.finish_reason == "length"
+
+
+PYTHON = {"type": "function", "function": {"name": "python", "parameters": {
+    "type": "object", "properties": {"code": {"type": "string"}}, "required": ["code"]}}}
+NAME_OPENING, CALC_HEAD = '{"name": "', '{"name": "calculator", "arguments": '
+
+
+def run_with(generator, tools, max_tokens=None):
+    engine = TemplatedEngine("fake", generator, ChatTemplate())
+    request = ChatRequest([{"role": "user", "content": "2*21?"}], tools=tools,
+                          sampling=SamplingParams(max_tokens=max_tokens))
+    deltas = list(engine.stream(request))
+    return deltas, deltas[-1]
+
+
+def test_what_the_grammar_fixes_is_written_into_the_prompt_not_decoded():
+    """The name's opening goes in as written, the model writes the name only until one offered
+    tool fits ("c": calculator, not python), then the arguments follow the name and key as written."""
+    generator = PrefixPhasedGenerator(free=["<tool_call>", ""], calls=[CALL_JSON])
+    deltas, last = run_with(generator, [CALC, PYTHON])
+    assert generator.prefixes == [NAME_OPENING, CALC_HEAD]
+    assert generator.stopped_early[1] and not generator.stopped_early[2]  # the name phase stopped at "c"
+    assert [d.call_opening.name for d in deltas if d.call_opening] == ["calculator"]
+    calls = [call for delta in deltas for call in delta.tool_calls]
+    assert [(c.name, c.arguments) for c in calls] == [("calculator", {"expression": "2*21"})]
+    assert last.raw_text == "<tool_call>\n" + CALL_JSON + "\n</tool_call>"
+    # usage counts the call's tokens: the head as written, the arguments as decoded
+    assert last.usage.completion_tokens == len("<tool_call>") + len(CALL_JSON)
+
+
+def test_a_name_that_begins_another_is_settled_by_its_closing_quote():
+    assert settled_name("search", ["search", "search_web"]) is None
+    assert settled_name('search"', ["search", "search_web"]) == "search"
+    assert settled_name("search_", ["search", "search_web"]) == "search_web"
+    assert settled_name("", ["only"]) == "only" and settled_name("x", ["only"]) is None
+    assert settled_name('say \\"hi', ['say "hi"', "say"]) == 'say "hi"'  # compared as JSON writes it
+
+
+def test_with_one_tool_offered_the_name_is_not_decoded_at_all():
+    generator = PrefixPhasedGenerator(free=["<tool_call>", ""], calls=[CALL_JSON])
+    deltas, _ = run_with(generator, [CALC])
+    assert generator.prefixes == [CALC_HEAD]
+    assert [(c.name, c.arguments) for d in deltas for c in d.tool_calls] == [("calculator", {"expression": "2*21"})]
+
+
+def test_a_grammar_that_refuses_the_written_opening_decodes_the_call_whole():
+    generator = PrefixPhasedGenerator(free=["<tool_call>", ""], calls=[CALL_JSON], refuse_prefixes=True)
+    deltas, _ = run_with(generator, [CALC, PYTHON])
+    assert [(c.name, c.arguments) for d in deltas for c in d.tool_calls] == [("calculator", {"expression": "2*21"})]
+    assert generator.schemas[1] is not None and generator.prompts[1].endswith("<tool_call>\n")
+
+
+def test_a_call_cut_in_its_arguments_after_the_written_head_comes_no_further():
+    generator = PrefixPhasedGenerator(free=["<tool_call>"], calls=[CALL_JSON])
+    deltas, last = run_with(generator, [CALC, PYTHON], max_tokens=len("<tool_call>") + 3)
     assert [d.call_opening.name for d in deltas if d.call_opening] == ["calculator"]
     assert [d for d in deltas if d.tool_calls] == [] and last.finish_reason == "length"

@@ -23,6 +23,7 @@ import pytest
 
 from model.engines.batched import _StopText
 from model.engines.queued import QueuedEngine, QueueFullError
+from model.errors import GrammarError
 from model.types import ChatRequest, SamplingParams
 from tests.fakes import SlowEngine
 
@@ -260,3 +261,50 @@ def test_the_api_serves_concurrent_requests_on_the_batched_default(tmp_path):
     assert status == 200 and events[-1] == "[DONE]"
     finish = [json.loads(event)["choices"][0].get("finish_reason") for event in events[:-1]]
     assert finish[-1] in ("stop", "length", "tool_calls")
+
+
+WEB_SEARCH = {"type": "function", "function": {
+    "name": "web_search", "description": "Search the web for current information.",
+    "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}}
+
+
+@pytest.mark.model
+def test_a_call_starts_from_what_its_grammar_fixes_written_into_the_prompt():
+    """The batched engine takes ``{"name": "`` and, once the model's first name tokens settle the
+    tool, ``{"name": "<tool>", "arguments": `` as written (one batch each) instead of decoding them a
+    token at a time (model/engines/auto_calls.py): the same tool, fewer decode steps."""
+    from model.loader import EngineConfig, load_engine
+
+    engine = load_engine("bundled", "default", EngineConfig(n_ctx=2048, n_threads=1, parallel=2))
+    engine.call_threshold = 0.0  # every answer opens with a call
+    request = ChatRequest([{"role": "user", "content": "Search the web for the weather in Hangzhou."}],
+                          tools=[CALCULATOR, WEB_SEARCH], sampling=SamplingParams(max_tokens=64, temperature=0))
+
+    def first_call(written: bool):
+        engine.generator.accepts_grammar_prefix = written
+        steps = engine.generator.steps
+        for delta in engine.stream(request):
+            if delta.tool_calls:  # the next phase starts only when asked for: the count is the call's
+                return delta.tool_calls[0], engine.generator.steps - steps
+        raise AssertionError("no call")
+
+    try:
+        whole, whole_steps = first_call(False)
+        written, steps = first_call(True)
+    finally:
+        engine.close()
+    assert written.name == whole.name and isinstance(written.arguments.get(
+        "query" if written.name == "web_search" else "expression"), str)
+    # {"name": " and ", "arguments": " (four tokens each) and the name's later tokens are not decoded one by one
+    assert steps <= whole_steps - 6, (steps, whole_steps)
+
+
+@pytest.mark.model
+def test_a_grammar_prefix_is_checked_against_the_grammar_before_it_is_taken(pair):
+    _, batched = pair
+    params = SamplingParams(max_tokens=16, temperature=0)
+    text = "".join(chunk.text for chunk in batched.generate(PROMPTS[0], params, SCHEMA, threading.Event(),
+                                                             grammar_prefix='{"city": "Par'))
+    assert '"n"' in text and text.rstrip().endswith("}")  # the city goes on from "Par", then the rest
+    with pytest.raises(GrammarError):  # llama.cpp would abort the process on accepting it
+        next(batched.generate(PROMPTS[0], params, SCHEMA, threading.Event(), grammar_prefix='["Paris"'))

@@ -9,7 +9,9 @@ cache, so a phase costs only its new tokens):
 2. call: the prompt so far plus ``<tool_call>\\n`` is continued under the call grammar (a name
    among the offered tools, arguments valid for it: model/call_schema.py), and the call is read
    from that JSON. The answer's first call is announced (``ChatDelta.call_opening``) once its
-   name is decoded, so a client can show it while the arguments are written;
+   name is decoded, so a client can show it while the arguments are written. Where the
+   generator takes a grammar prefix (the batched llama.cpp engine), what the grammar fixes is
+   written into the prompt rather than decoded a token at a time (`_CallPhase`);
 3. the call, rendered as training renders it, closes the phase and decoding is free again:
    more calls, text, or the end. The same call twice in one answer is a loop: the answer ends.
 
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from model.call_schema import read_forced_call
 from model.engines.stop import StopEvent
+from model.errors import GrammarError
 from model.tool_format import CALL_OPEN, partial_suffix
 from model.types import CallOpening, ChatDelta, ChatRequest, SamplingParams, new_call_id
 
@@ -68,23 +71,18 @@ def stream_with_constrained_calls(engine: "TemplatedEngine", request: ChatReques
         if not _fits(engine, prompt):
             finish = "length"
             break
-        pieces = engine._generate(prompt, engine.generator.count_tokens(prompt), _remaining(request, budget, used),
-                                  schema, cancel, [])
+        phase = _CallPhase(engine, prompt, schema, request.active_tools(), _remaining(request, budget, used), cancel)
         # The answer's first call is announced by its name as soon as that is decoded: what a
         # client shows first. Later calls come whole (one may yet turn out to repeat an earlier one).
         announced: CallOpening | None = None
-        call_text = ""
-        for piece in pieces:
-            call_text += piece
+        for name in phase:
             if announced is None and not made and calls == 0:
-                name = decoded_name(call_text)
-                if name is not None:
-                    announced = CallOpening(name, new_call_id())
-                    yield ChatDelta(call_opening=announced)
-        used, finish = used + pieces.tokens, pieces.finish
-        call = read_forced_call(call_text)
+                announced = CallOpening(name, new_call_id())
+                yield ChatDelta(call_opening=announced)
+        used, finish = used + phase.tokens, phase.finish
+        call = read_forced_call(phase.text)
         if call is None:  # cut at max_tokens, or cancelled: no half call reaches the client
-            raw.append(engine.tool_format.call_prefix + call_text)
+            raw.append(engine.tool_format.call_prefix + phase.text)
             break
         if (call.name, call.arguments) in [(m.name, m.arguments) for m in made]:  # a loop, not a new question
             finish = "stop"
@@ -101,6 +99,102 @@ def stream_with_constrained_calls(engine: "TemplatedEngine", request: ChatReques
             break
     last = parser.finish()
     yield engine._last(last, finish, calls + len(made) > 0 or bool(last.tool_calls), prompt_tokens, used, raw)
+
+
+class _CallPhase:
+    """One call decoded under the call grammar after ``prompt`` (which ends with the call's opening
+    tag). Iterating yields the call's name once it is decoded; afterwards `text` holds the call's
+    JSON as decoded, `tokens` its tokens and `finish` how decoding ended.
+
+    On a generator that `accepts_grammar_prefix`, what the grammar fixes goes into the prompt
+    instead of being decoded a token at a time: the call starts as ``{"name": "``, the model
+    writes the name until only one offered tool's fits (often its first token), and the arguments
+    are decoded after ``{"name": "<that name>", "arguments": `` (the same grammar, taking those as
+    decoded). Elsewhere the whole call is decoded in one go."""
+
+    def __init__(self, engine: "TemplatedEngine", prompt: str, schema: dict[str, Any], tools: list,
+                 sampling: SamplingParams, cancel: threading.Event):
+        self.engine, self.prompt, self.schema, self.sampling, self.cancel = engine, prompt, schema, sampling, cancel
+        self.names = [tool["function"]["name"] for tool in tools]
+        self.text, self.tokens, self.finish = "", 0, "stop"
+
+    def __iter__(self) -> Iterator[str]:
+        if getattr(self.engine.generator, "accepts_grammar_prefix", False):
+            yield from self._name_then_arguments()
+        else:
+            yield from self._whole()
+
+    def _whole(self) -> Iterator[str]:
+        pieces = self._pieces(self.sampling, self.cancel)
+        named = False
+        for piece in pieces:
+            self.text += piece
+            name = None if named else decoded_name(self.text)
+            if name is not None:
+                named = True
+                yield name
+        self.tokens, self.finish = pieces.tokens, pieces.finish
+
+    def _name_then_arguments(self) -> Iterator[str]:
+        try:
+            name = settled_name("", self.names) or self._decode_name()
+        except GrammarError as error:  # a grammar that does not begin as render_call writes
+            logger.info("decoding the call whole: %s", error)
+            yield from self._whole()
+            return
+        if name is not None:
+            yield name
+            self._decode_arguments(name)
+
+    def _decode_name(self) -> str | None:
+        """The model writes the name after ``{"name": "`` until only one offered name fits it."""
+        opening = self.engine.tool_format.name_opening()
+        stop = StopEvent(self.cancel)
+        pieces = self._pieces(self.sampling, stop, opening)
+        written, name = "", None
+        for piece in pieces:  # read to the end: the generation stops at its next token
+            if name is None:
+                written += piece
+                name = settled_name(written, self.names)
+                if name is not None:
+                    stop.set()
+        if name is None or self.cancel.is_set():
+            self.text, self.tokens, self.finish = opening + written, pieces.tokens, pieces.finish
+            return None
+        return name
+
+    def _decode_arguments(self, name: str) -> None:
+        head = self.engine.tool_format.call_head(name)
+        head_tokens = self.engine.generator.count_tokens(head)
+        rest = self._pieces(_less(self.sampling, head_tokens), self.cancel, head)
+        text = "".join(rest)
+        self.text, self.tokens, self.finish = head + text, head_tokens + rest.tokens, rest.finish
+
+    def _pieces(self, sampling: SamplingParams, cancel: threading.Event, grammar_prefix: str = ""):
+        count = self.engine.generator.count_tokens
+        prompt_tokens = count(self.prompt) + (count(grammar_prefix) if grammar_prefix else 0)
+        return self.engine._generate(self.prompt, prompt_tokens, sampling, self.schema, cancel, [],
+                                     grammar_prefix=grammar_prefix)
+
+
+_CLOSED_STRING = re.compile(r'((?:[^"\\]|\\.)*)"')
+
+
+def settled_name(written: str, names: list[str]) -> str | None:
+    """The one offered name that ``written`` (a call's name string as decoded so far, after its
+    opening quote) can still become, or None while several can (or none)."""
+    encoded = {json.dumps(name, ensure_ascii=False)[1:-1]: name for name in names}
+    closed = _CLOSED_STRING.match(written)
+    if closed:
+        return encoded.get(closed.group(1))
+    fits = [name for text, name in encoded.items() if text.startswith(written)]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _less(sampling: SamplingParams, tokens: int) -> SamplingParams:
+    if sampling.max_tokens is None:
+        return sampling
+    return replace(sampling, max_tokens=max(1, sampling.max_tokens - tokens))
 
 
 _NAME = re.compile(r'\s*\{\s*"name"\s*:\s*("(?:[^"\\]|\\.)*")')

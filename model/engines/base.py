@@ -272,12 +272,15 @@ class TemplatedEngine(ChatEngine):
         last = ChatDelta(tool_calls=[call]) if call else ChatDelta(content=decoded.strip())
         yield self._last(last, pieces.finish, call is not None, prompt_tokens, tokens, raw)
 
-    def _generate(self, prompt, prompt_tokens, sampling, schema, cancel, raw, guard: bool = False) -> "_Pieces":
+    def _generate(self, prompt, prompt_tokens, sampling, schema, cancel, raw, guard: bool = False,
+                  grammar_prefix: str = "") -> "_Pieces":
         """The pieces of one generation. ``guard``: free text, stopped when it starts to loop
-        (model/repetition.py; finish "repetition")."""
+        (model/repetition.py; finish "repetition"). ``grammar_prefix``: for a generator that
+        `accepts_grammar_prefix`, text after the prompt that the grammar counts as decoded."""
         params = self._bounded(sampling, prompt_tokens)
         stop = StopEvent(cancel)
-        return _Pieces(self.generator.generate(prompt, params, schema, stop), stop, raw,
+        extra = {"grammar_prefix": grammar_prefix} if grammar_prefix else {}
+        return _Pieces(self.generator.generate(prompt, params, schema, stop, **extra), stop, raw,
                        RepetitionGuard() if guard else None)
 
     @staticmethod

@@ -82,13 +82,23 @@ class BatchedLlamaCpp(LlamaCppGenerator):
         self._thread.start()
 
     # -- TextGenerator -------------------------------------------------------------------------
+    accepts_grammar_prefix = True
+    """`generate` takes ``grammar_prefix``: model/engines/auto_calls.py then puts the parts of a
+    call that its grammar fixes into the prompt instead of decoding them a token at a time."""
+
     def generate(self, prompt: str, params: SamplingParams, json_schema: dict[str, Any] | None,
-                 cancel: threading.Event) -> Iterator[TextChunk]:
+                 cancel: threading.Event, grammar_prefix: str = "") -> Iterator[TextChunk]:
+        """``grammar_prefix``: text that follows the prompt as if it had been decoded under the
+        grammar (say ``{"name": "``): it is evaluated with the prompt, in one batch, and its tokens
+        are accepted by the sampler chain, so the grammar continues after it. GrammarError if the
+        grammar does not allow it."""
         if self._closed:
             raise GenerationError("the engine is closed")
         grammar = self.prepare_schema(json_schema) if json_schema else None
-        sequence = _Sequence(self.tokenize(prompt), params, cancel,
-                             _sampler_chain(self.llm, params, self.repeat_penalty, grammar),
+        written = self._written_tokens(grammar_prefix, grammar) if grammar_prefix else []
+        sampler = _sampler_chain(self.llm, params, self.repeat_penalty, grammar)
+        sampler.accept(written)
+        sequence = _Sequence(self.tokenize(prompt) + written, params, cancel, sampler,
                              _StopText(self.stop + list(params.stop)))
         self._inbox.put(sequence)
         try:
@@ -103,6 +113,22 @@ class BatchedLlamaCpp(LlamaCppGenerator):
             sequence.abandoned.set()  # the caller stopped early: the scheduler drops the sequence
         yield TextChunk("", item.tokens)
         return item.reason
+
+    def _written_tokens(self, text: str, grammar) -> list[int]:
+        """The tokens of ``text``, each checked against the grammar before it is taken (llama.cpp
+        aborts the process when a grammar is made to accept a token it does not allow)."""
+        if grammar is None:
+            raise GrammarError("a grammar prefix needs a grammar")
+        tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+        check = _grammar_sampler(self.llm, grammar)
+        try:
+            for token in tokens:
+                if not check.allows(token):
+                    raise GrammarError(f"the grammar does not allow {text!r}")
+                check.accept([token])
+        finally:
+            check.free()
+        return tokens
 
     def next_token_logprobs(self, prompt: str, candidates: list[str]) -> dict[str, float]:
         tokens = self.tokenize(prompt)
@@ -477,6 +503,24 @@ class _Sampler:
     def __init__(self, chain):
         self.chain = chain
 
+    def accept(self, tokens: list[int]) -> None:
+        """Take ``tokens`` as sampled: the grammar moves past them, the penalties count them."""
+        from llama_cpp import llama_cpp
+
+        for token in tokens:
+            llama_cpp.llama_sampler_accept(self.chain, token)
+
+    def allows(self, token: int) -> bool:
+        """Whether this sampler leaves ``token`` a chance as the next token (a grammar sets the
+        logit of a token it does not allow to minus infinity). For a grammar alone: a chain's
+        random sampler would move on."""
+        from llama_cpp import llama_cpp
+
+        data = (llama_cpp.llama_token_data * 1)(llama_cpp.llama_token_data(token, 0.0, 0.0))
+        candidates = llama_cpp.llama_token_data_array(data, 1, -1, False)
+        llama_cpp.llama_sampler_apply(self.chain, ctypes.byref(candidates))
+        return data[0].logit != float("-inf")
+
     def free(self) -> None:
         if self.chain:
             from llama_cpp import llama_cpp
@@ -511,6 +555,17 @@ def _sampler_chain(llm, params: SamplingParams, repeat_penalty: float, grammar) 
         add(lib.llama_sampler_init_temp(params.temperature))
         add(lib.llama_sampler_init_dist(lib.LLAMA_DEFAULT_SEED if params.seed is None else params.seed))
     return sampler
+
+
+def _grammar_sampler(llm, grammar) -> _Sampler:
+    """A sampler of the grammar alone (for checking text against it)."""
+    from llama_cpp import llama_cpp as lib
+
+    sampler = lib.llama_sampler_init_grammar(llm._model.vocab, grammar._grammar.encode("utf-8"),
+                                             grammar._root.encode("utf-8"))
+    if not sampler:
+        raise GrammarError("llama.cpp could not build a sampler for the grammar")
+    return _Sampler(sampler)
 
 
 def _is_eog(llm, token: int) -> bool:
