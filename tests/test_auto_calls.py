@@ -172,3 +172,18 @@ def test_a_call_cut_in_its_arguments_after_the_written_head_comes_no_further():
     deltas, last = run_with(generator, [CALC, PYTHON], max_tokens=len("<tool_call>") + 3)
     assert [d.call_opening.name for d in deltas if d.call_opening] == ["calculator"]
     assert [d for d in deltas if d.tool_calls] == [] and last.finish_reason == "length"
+
+
+def test_the_name_is_announced_while_its_generation_is_still_winding_down():
+    """A client sees the call's name as soon as it settles, not after the name phase's
+    generation has stopped (on llama.cpp: one more decoded token and a saved state later)."""
+    generator = PrefixPhasedGenerator(free=["<tool_call>", ""], calls=[CALL_JSON])
+    engine = TemplatedEngine("fake", generator, ChatTemplate())
+    request = ChatRequest([{"role": "user", "content": "2*21?"}], tools=[CALC, PYTHON])
+    for delta in engine.stream(request):
+        if delta.call_opening:
+            assert delta.call_opening.name == "calculator"
+            assert len(generator.stopped_early) == 1  # the free phase's only: the name phase runs on
+            break
+    else:
+        raise AssertionError("no call was announced")

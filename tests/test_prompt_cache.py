@@ -179,3 +179,15 @@ def test_a_calibrated_engine_warms_the_prompt_with_tools_and_the_one_a_no_call_c
     generator.warmed.clear()
     TemplatedEngine("t", generator, ChatTemplate.from_source(None)).warm(request)  # the model decides itself
     assert len(generator.warmed) == 1
+
+
+@pytest.mark.model
+def test_a_prompt_tokenized_again_comes_from_the_kept_tokens_and_cannot_be_changed_through_them(generators):
+    """One request tokenizes its prompt several times; the generator keeps recent texts' tokens."""
+    warm, cold = generators
+    prompt = SYSTEM + "<|im_start|>user\n今天几号？<|im_end|>\n<|im_start|>assistant\n"
+    tokens = warm.tokenize(prompt)
+    assert tokens == cold.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+    tokens.append(0)  # a caller's list is its own
+    assert warm.tokenize(prompt) == tokens[:-1]
+    assert warm._tokens_of.cache_info().hits >= 1

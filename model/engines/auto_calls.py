@@ -25,7 +25,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -136,18 +136,23 @@ class _CallPhase:
         self.tokens, self.finish = pieces.tokens, pieces.finish
 
     def _name_then_arguments(self) -> Iterator[str]:
-        try:
-            name = settled_name("", self.names) or self._decode_name()
-        except GrammarError as error:  # a grammar that does not begin as render_call writes
-            logger.info("decoding the call whole: %s", error)
-            yield from self._whole()
-            return
+        name = settled_name("", self.names)
         if name is not None:
             yield name
+        else:
+            try:
+                name = yield from self._decode_name()
+            except GrammarError as error:  # a grammar that does not begin as render_call writes
+                logger.info("decoding the call whole: %s", error)
+                yield from self._whole()
+                return
+        if name is not None:
             self._decode_arguments(name)
 
-    def _decode_name(self) -> str | None:
-        """The model writes the name after ``{"name": "`` until only one offered name fits it."""
+    def _decode_name(self) -> Generator[str, None, str | None]:
+        """The model writes the name after ``{"name": "`` until only one offered name fits it.
+        The name is yielded as soon as it settles (a client shows it while the generation is
+        still winding down); returns it, or None when the generation ended without one."""
         opening = self.engine.tool_format.name_opening()
         stop = StopEvent(self.cancel)
         pieces = self._pieces(self.sampling, stop, opening)
@@ -158,6 +163,7 @@ class _CallPhase:
                 name = settled_name(written, self.names)
                 if name is not None:
                     stop.set()
+                    yield name
         if name is None or self.cancel.is_set():
             self.text, self.tokens, self.finish = opening + written, pieces.tokens, pieces.finish
             return None

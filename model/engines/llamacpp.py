@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import json
 import logging
 import os
@@ -24,6 +25,12 @@ def default_threads() -> int:
     # FACTS.md: with another busy process on the cores, n_threads=2 can collapse throughput by
     # 100x on this machine's 2 cores; one thread per physical core minus one is the safe default.
     return max(1, (os.cpu_count() or 2) - 1)
+
+
+TOKENIZED_PROMPTS = 16
+"""Texts whose tokens are kept: one request tokenizes its prompt several times (counted for the
+context check, then scored for the call decision, then decoded), ~3 ms each for the app's
+tool prompt on this machine's CPU."""
 
 
 class LlamaCppGenerator:
@@ -54,6 +61,7 @@ class LlamaCppGenerator:
         """KV states of earlier prompts (model/engines/prompt_cache.py); None: off."""
         self.restored = 0
         """How many prompts started from a cached state instead of what the context held."""
+        self._tokens_of = functools.lru_cache(maxsize=TOKENIZED_PROMPTS)(self._tokenize)
 
     # -- metadata used to build the chat template --------------------------------------------
     @property
@@ -70,7 +78,10 @@ class LlamaCppGenerator:
 
     # -- TextGenerator -------------------------------------------------------------------------
     def tokenize(self, text: str) -> list[int]:
-        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        return list(self._tokens_of(text))
+
+    def _tokenize(self, text: str) -> tuple[int, ...]:
+        return tuple(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
