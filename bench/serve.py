@@ -9,7 +9,7 @@ One run prints, each against its baseline measured in the same run:
 - time to first token (TTFT) of a new conversation offered the app's five tools: the first request
   of a server started without warming (cold), and on the warmed server new conversations that
   arrive between the turns of two other conversations (interleaved), and those conversations' own
-  next turns;
+  next turns; and next turns whose user read the answer for a second first;
 - aggregate tokens/s with 1, 4 and 8 concurrent clients.
 
 The last four lines are exactly: `api/raw decode ratio: X`, `default/bare decode ratio: X`,
@@ -199,6 +199,28 @@ def ttft_runs(url: str, tools: list) -> tuple[dict[tuple[str, str], list[float]]
     return fresh, turns
 
 
+READING_SECONDS = 1.0
+"""How long the user of `read_then_reply` reads an answer before the next message (a person takes
+longer): the server prefetches the next turn meanwhile."""
+READ_THEN_REPLY = [("Good morning! How are you today?", "Can you say that more simply?"),
+                   ("Tell me something interesting about the moon.", "Thanks! Another one?"),
+                   ("早上好！最近怎么样？", "好的，谢谢！"), ("给我讲一个关于月亮的有趣知识。", "再说一个。")]
+"""Openers no other part of the bench sends (an earlier request's state would be found in the cache)."""
+
+
+def read_then_reply(url: str, tools: list) -> dict[str, list[float]]:
+    """TTFT in ms, by language, of the second turn of conversations whose user reads the first
+    answer for READING_SECONDS before replying (one conversation at a time)."""
+    turns: dict[str, list[float]] = {}
+    for first, follow_up in READ_THEN_REPLY:
+        conversation = [{"role": "user", "content": first}]
+        text = stream_chat(url, conversation, tools, 48)[3]
+        time.sleep(READING_SECONDS)
+        conversation += [{"role": "assistant", "content": text}, {"role": "user", "content": follow_up}]
+        turns.setdefault("en" if first.isascii() else "zh", []).append(stream_chat(url, conversation, tools, 48)[0])
+    return turns
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=200)
@@ -230,6 +252,7 @@ def main() -> None:
             warm_seconds = wait_warm(url)
             rates = decode_rounds(raw, url, args.tokens, args.repeats)
             fresh, turns = ttft_runs(url, tools)
+            read_turns = read_then_reply(url, tools)
             clients = {count: aggregate(url, count, each, 64) for count, each in ((1, 4), (4, 1), (8, 1))}
         finally:
             server.terminate()
@@ -260,6 +283,9 @@ def main() -> None:
               f"{statistics.median(values):.0f} ms (n={len(values)})")
     print(f"TTFT, next turn of an interleaved conversation: median {statistics.median(turns):.0f} ms "
           f"(max {max(turns):.0f}, n={len(turns)})")
+    print(f"TTFT, next turn after the user read the answer for {READING_SECONDS:g} s: "
+          + ", ".join(f"{language} {', '.join(f'{value:.0f}' for value in values)} ms"
+                      for language, values in read_turns.items()))
     for count, rate in clients.items():
         print(f"aggregate, {count} client{'s' if count > 1 else ''}: {rate:.1f} tokens/s")
     print(f"api/raw decode ratio: {api_rate / rates['served']:.3f}")

@@ -308,3 +308,29 @@ def test_a_grammar_prefix_is_checked_against_the_grammar_before_it_is_taken(pair
     assert '"n"' in text and text.rstrip().endswith("}")  # the city goes on from "Par", then the rest
     with pytest.raises(GrammarError):  # llama.cpp would abort the process on accepting it
         next(batched.generate(PROMPTS[0], params, SCHEMA, threading.Event(), grammar_prefix='["Paris"'))
+
+
+@pytest.mark.model
+def test_a_prefetched_prompt_is_evaluated_while_idle_and_then_restored(pair):
+    """`prefetch` returns at once; after IDLE_AFTER seconds with nothing to do the engine evaluates
+    the prompt a few tokens a step and keeps its state, from which a later score starts: the same
+    log-probability as without it, one restore instead of the prompt's tokens."""
+    from model.engines.batched import IDLE_AFTER, IDLE_CHUNK
+
+    single, batched = pair
+    turn = ("<|im_start|>system\nYou may call tools. 你可以调用工具。<|im_end|>\n<|im_start|>user\nHi! Who are you?"
+            "<|im_end|>\n<|im_start|>assistant\nI am Lingxi, an assistant that can call tools for you.<|im_end|>\n")
+    following = turn + "<|im_start|>user\n再说一个。<|im_end|>\n<|im_start|>assistant\n"
+    tokens = batched.tokenize(turn)
+    assert len(tokens) > 2 * IDLE_CHUNK  # evaluated in several steps
+    started = time.perf_counter()
+    batched.prefetch(turn)
+    assert time.perf_counter() - started < IDLE_AFTER
+    deadline = time.time() + 60
+    while not batched.prompt_cache.holds(tokens):
+        assert time.time() < deadline, "the prefetch did not finish"
+        time.sleep(0.05)
+    restored = batched.restored
+    assert batched.continuation_logprob(following, "<tool_call>") == pytest.approx(
+        single.continuation_logprob(following, "<tool_call>"), abs=1e-3)
+    assert batched.restored == restored + 1

@@ -55,6 +55,46 @@ def test_below_the_threshold_the_answer_is_text_written_without_the_tools_in_the
     assert "<tools>" not in generator.prompts[0]  # ... answered without them
 
 
+class PrefetchingGenerator(ScoringGenerator):
+    """A scoring generator that can prefetch, as the batched llama.cpp engine does."""
+
+    def __init__(self, probability: float, **kwargs):
+        super().__init__(probability, **kwargs)
+        self.prefetched: list[str] = []
+
+    def prefetch(self, prompt: str) -> None:
+        self.prefetched.append(prompt)
+
+
+def test_after_a_text_answer_written_without_the_tools_the_next_turn_is_prefetched():
+    """The next turn's decision reads the tool prompt, the messages and this answer: that much is
+    handed to the generator to evaluate while the user reads, exactly as the next turn renders it."""
+    generator = PrefetchingGenerator(0.2, free=["Hello! Nice weather indeed."])
+    engine = TemplatedEngine("fake", generator, ChatTemplate(), call_threshold=0.5)
+    first = [{"role": "user", "content": "你好！今天天气不错。"}]
+    deltas = engine.stream(ChatRequest(first, tools=[CALC]))
+    opening = next(deltas)
+    assert generator.prefetched == []  # not before the answer is out
+    answer = opening.content
+    for delta in deltas:  # a consumer may stop at the last delta: the prefetch is already asked for
+        answer += delta.content
+        if delta.finish_reason:
+            break
+    assert answer == "Hello! Nice weather indeed." and len(generator.prefetched) == 1
+    following = ChatRequest([*first, {"role": "assistant", "content": answer}, {"role": "user", "content": "再说一个。"}],
+                            tools=[CALC])
+    assert engine.render_prompt(following).startswith(generator.prefetched[0])
+    assert generator.prefetched[0].endswith(answer + "<|im_end|>\n") and "<tools>" in generator.prefetched[0]
+
+
+def test_nothing_is_prefetched_after_a_call_or_when_the_answer_had_the_tools_in_its_prompt():
+    called = PrefetchingGenerator(0.9, free=["", ""], calls=[CALL_JSON])
+    ask(called, 0.5)
+    undecided = PrefetchingGenerator(0.2, free=["Hello."])
+    ask(undecided, None)  # the model decided as it wrote, after the tool prompt: its slot holds the answer
+    assert called.prefetched == [] and undecided.prefetched == []
+
+
 def test_without_a_threshold_the_model_decides_itself():
     generator = ScoringGenerator(0.99, free=["Hello."])
     result = ask(generator, None)

@@ -206,10 +206,34 @@ class TemplatedEngine(ChatEngine):
         # (model/engines/auto_calls.py), and with a threshold the call decision is calibrated.
         if request.active_tools() and self.constrains_calls():
             schema = self.call_schema(request.active_tools())
-            opens_call, prompt = self._decide(request, prompt)
-            return stream_with_constrained_calls(self, request, prompt, prompt_tokens, schema, cancel,
-                                                 open_call=opens_call)
+            opens_call, answer_prompt = self._decide(request, prompt)
+            deltas = stream_with_constrained_calls(self, request, answer_prompt, prompt_tokens, schema, cancel,
+                                                   open_call=opens_call)
+            if answer_prompt != prompt and hasattr(self.generator, "prefetch"):
+                return self._then_prefetch_next_turn(request, deltas)
+            return deltas
         return self._stream(request, prompt, prompt_tokens, cancel)
+
+    def _then_prefetch_next_turn(self, request: ChatRequest, deltas: Iterator[ChatDelta]) -> Iterator[ChatDelta]:
+        """The answer's deltas. An answer written from the prompt without the tools leaves
+        nothing the conversation's next turn can start from: that turn's call decision reads the
+        tool prompt, these messages and this answer. Once a text answer is out, that much
+        is prefetched while its user reads it (the generator's `prefetch`), so the next decision
+        evaluates only the new message. (Handed over with the last delta, not after it: a
+        consumer that has the last delta may stop iterating.)"""
+        text, called = [], False
+        for delta in deltas:
+            text.append(delta.content or "")
+            called = called or bool(delta.tool_calls)
+            if delta.finish_reason in ("stop", "length") and not called:  # a client sends back what it got
+                self._prefetch_next_turn(request, "".join(text))
+            yield delta
+
+    def _prefetch_next_turn(self, request: ChatRequest, answer: str) -> None:
+        if answer.strip():
+            messages = self.tool_format.prepare_messages([*request.messages, {"role": "assistant", "content": answer}],
+                                                         request.active_tools())
+            self.generator.prefetch(self.template.render(messages, add_generation_prompt=False))
 
     def _decide(self, request: ChatRequest, prompt: str) -> tuple[bool, str]:
         """(whether the answer opens with a call, the prompt it continues). Without a threshold

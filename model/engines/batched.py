@@ -22,7 +22,9 @@ The scoring paths (the calibrated call decision, multiple-choice log-probabiliti
 run on the scheduler thread too, between steps, in one more sequence of the same context: the
 prompt cache (model/engines/prompt_cache.py) then holds states of one layout, and a prompt scored
 or warmed there is restored into a generating sequence by copying its KV state, not evaluated
-again. (llama.cpp refuses a state written by a context with another number of streams.)
+again. (llama.cpp refuses a state written by a context with another number of streams.) A last
+sequence prefetches, when nothing else runs, prompts that are likely to come (`prefetch`: the
+next turn of a conversation whose reply was written without the tools).
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ import logging
 import os
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +55,13 @@ BATCH_TOKENS = 512
 """Most tokens one decode takes (llama-cpp-python's default n_batch)."""
 TOP_K, MIN_P = 40, 0.05
 """llama-cpp-python's ``create_completion`` defaults, kept so that both engines sample alike."""
+IDLE_AFTER = 0.2
+"""Seconds without a request before prefetching starts (back-to-back requests never wait for it)."""
+IDLE_CHUNK = 8
+"""Tokens one prefetch step evaluates: a request that arrives meanwhile waits for one step at most
+(8 tokens after the 850-token tool prompt: ~45 ms on this machine's two cores)."""
+PREFETCHES = 4
+"""Prompts waiting to be prefetched; older ones are dropped."""
 
 
 class BatchedLlamaCpp(LlamaCppGenerator):
@@ -68,11 +78,15 @@ class BatchedLlamaCpp(LlamaCppGenerator):
         self.parallel = parallel
         self.batch_threads = batch_threads or os.cpu_count() or 1
         """Threads for a decode of more than one token (several sequences, or a prompt)."""
-        self._context = _BatchContext(self.llm, n_ctx, parallel + 1, self.llm.context_params.n_threads,
+        self._context = _BatchContext(self.llm, n_ctx, parallel + 2, self.llm.context_params.n_threads,
                                       self.batch_threads)
         self._slots = [_Slot(index) for index in range(parallel)]
         self._scratch = _Slot(parallel)
         """The sequence scoring and warming decode in."""
+        self._idle = _Slot(parallel + 1)
+        """The sequence prefetching decodes in (`prefetch`)."""
+        self._prefetches: deque[list[int]] = deque(maxlen=PREFETCHES)
+        """Prompts to evaluate when idle, newest first (the scheduler thread's own)."""
         self._inbox: queue.Queue[_Sequence | _Job | None] = queue.Queue()
         self._closed = False
         self.steps = 0
@@ -152,6 +166,14 @@ class BatchedLlamaCpp(LlamaCppGenerator):
         tokens = self.tokenize(prompt)
         self._run_job(lambda: (self._score(tokens, [], 0), self._keep_scratch()))  # kept once it returns
 
+    def prefetch(self, prompt: str) -> None:
+        """Evaluate ``prompt`` once nothing has arrived for `IDLE_AFTER` seconds, `IDLE_CHUNK`
+        tokens a step, and keep its state in the prompt cache: say the next turn of a
+        conversation, while its user reads the reply. Returns at once; without a prompt cache it
+        does nothing."""
+        if not self._closed and self.prompt_cache is not None:
+            self._inbox.put(_Prefetch(self.tokenize(prompt)))
+
     def _keep_scratch(self) -> None:
         self._save(self._scratch)
 
@@ -180,11 +202,17 @@ class BatchedLlamaCpp(LlamaCppGenerator):
     def _schedule(self) -> None:
         active: list[_Sequence] = []
         waiting: list[_Sequence] = []
+        idle = False
+        """Nothing has arrived for IDLE_AFTER seconds and nothing runs: prefetching may."""
         while True:
-            if not self._take_new(active, waiting):
+            taken = self._take_new(active, waiting, idle)
+            if taken is None:
                 break
             self._admit(waiting, active)
+            idle = not taken and not active and not waiting
             if not active:
+                if idle and self._prefetches:
+                    self._prefetch_step()
                 continue
             try:
                 self._step(active)
@@ -204,21 +232,54 @@ class BatchedLlamaCpp(LlamaCppGenerator):
             if isinstance(item, _Job):
                 item.fail(GenerationError("the engine was closed"))
 
-    def _take_new(self, active: list["_Sequence"], waiting: list["_Sequence"]) -> bool:
-        """Run submitted jobs and move submitted sequences to `waiting`; block when nothing
-        runs. False: closing."""
+    def _take_new(self, active: list["_Sequence"], waiting: list["_Sequence"], idle: bool) -> int | None:
+        """Run submitted jobs, move submitted sequences to `waiting` and prefetches to their
+        queue; how many items came (None: closing). When nothing runs it waits: for the next
+        item, or IDLE_AFTER seconds while prefetching is to be done (not at all once idle)."""
+        taken = 0
         try:
-            item = self._inbox.get(block=not active and not waiting)
+            if active or waiting or (idle and self._prefetches):
+                item = self._inbox.get_nowait()
+            elif self._prefetches:
+                item = self._inbox.get(timeout=IDLE_AFTER)
+            else:
+                item = self._inbox.get()
             while True:
                 if item is None:
-                    return False
+                    return None
+                taken += 1
                 if isinstance(item, _Job):
                     item.run()
+                elif isinstance(item, _Prefetch):
+                    self._prefetches.appendleft(item.tokens)
                 else:
                     waiting.append(item)
                 item = self._inbox.get_nowait()
         except queue.Empty:
-            return True
+            return taken
+
+    def _prefetch_step(self) -> None:
+        """Evaluate the next IDLE_CHUNK tokens of the newest prefetch in the idle sequence
+        (starting from the longest prefix the prompt cache holds); keep the state once whole."""
+        tokens, slot = self._prefetches[0], self._idle
+        if self.prompt_cache is None or self.prompt_cache.holds(tokens):
+            self._prefetches.popleft()
+            return
+        start = len(slot.tokens)
+        if common_prefix(slot.tokens, tokens) < start or not start:
+            start = self._prepare(slot, tokens)
+        chunk = tokens[start: start + IDLE_CHUNK]
+        try:
+            self._context.decode_alone(slot, chunk, scored_from=len(chunk) - 1)
+        except Exception:
+            logger.exception("llama.cpp: prefetching a prompt failed")
+            self._prefetches.popleft()
+            slot.tokens = []
+            self._context.forget(slot.index, 0)
+            return
+        if len(slot.tokens) >= len(tokens):
+            self._prefetches.popleft()
+            self._save(slot)
 
     def _admit(self, waiting: list["_Sequence"], active: list["_Sequence"]) -> None:
         while waiting:
@@ -368,6 +429,11 @@ class _Job:
 
 _UNUSED_CONTEXT = 256
 """Tokens of llama-cpp-python's own context, which the batched engine never decodes in."""
+
+
+@dataclass
+class _Prefetch:
+    tokens: list[int]
 
 
 @dataclass
