@@ -87,7 +87,7 @@ class BatchedLlamaCpp(LlamaCppGenerator):
         """The sequence prefetching decodes in (`prefetch`)."""
         self._prefetches: deque[list[int]] = deque(maxlen=PREFETCHES)
         """Prompts to evaluate when idle, newest first (the scheduler thread's own)."""
-        self._inbox: queue.Queue[_Sequence | _Job | None] = queue.Queue()
+        self._inbox: queue.Queue[_Sequence | _Job | _Prefetch | None] = queue.Queue()
         self._closed = False
         self.steps = 0
         """Batches decoded so far; with `tokens_decoded`, how full they were."""
