@@ -11,6 +11,7 @@ import pytest
 from agent_app.cli import main
 from tools import KnowledgeBase
 from tools._lexical import BM25Index, terms
+from tools.knowledge_base import SENTENCES, split_sentences
 
 DOCUMENTS = {
     "pothos.md": "绿萝过冬：室温保持在10℃以上，低于这个温度叶片会发黄脱落；冬季每十天浇一次水。",
@@ -161,3 +162,66 @@ def test_the_knowledge_panel_asks_for_a_reindex_in_both_languages(tmp_path):
     assert "重建索引" in reindex_notice(reopened, "zh")
     reopened.reindex()
     assert reindex_notice(reopened, "en") == "" and reindex_notice(None, "zh") == ""
+
+
+def test_sentences_split_after_chinese_and_english_sentence_ends():
+    assert split_sentences("绿萝过冬：室温保持在10℃以上；冬季每十天浇一次水。要放在窗边吗？要！") == [
+        "绿萝过冬：室温保持在10℃以上；", "冬季每十天浇一次水。", "要放在窗边吗？", "要！"]
+    assert split_sentences("Oil changed at 3.5 litres. Tyres next; maybe in May?\nDone") == [
+        "Oil changed at 3.5 litres.", "Tyres next;", "maybe in May?", "Done"]
+
+
+BIKE_LOG = ("Road bike log for 2024. Chain cleaned and oiled on 2 March. The rear tyre was replaced with a "
+            "28 mm Continental on 9 April after a puncture on the canal path. Brake pads checked in June: "
+            "about 60% left.")
+
+
+def test_a_chunk_scores_by_its_own_embedding_and_its_best_sentence(tmp_path):
+    import numpy as np
+
+    docs = write_documents(tmp_path / "docs")
+    (docs / "bike.md").write_text(BIKE_LOG, encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "kb", sentence_share=0.7)
+    kb.ingest(docs)
+    stored = kb._sentences.get(where={"source": "bike.md"}, include=["documents"])["documents"]
+    assert sorted(stored) == sorted(split_sentences(BIKE_LOG)) and len(stored) == 4
+    assert kb._sentences.get(where={"source": "dishwasher.md"})["ids"] == []  # one sentence: the chunk is its own
+
+    question = "When did I put a new tyre on the back wheel?"
+    found = kb.retrieve(question, 1)[0]
+    query = np.asarray(kb._embedder.embed_query([question])[0])
+    chunk = float(np.dot(query, kb._embedder([BIKE_LOG])[0]))
+    best = max(float(np.dot(query, vector)) for vector in kb._embedder(split_sentences(BIKE_LOG)))
+    assert found.source == "bike.md" and best > chunk
+    assert found.relevance == pytest.approx(0.3 * chunk + 0.7 * best, abs=1e-3)
+    chunks_alone = KnowledgeBase(tmp_path / "kb", sentence_share=0.0).retrieve(question, 1)[0]
+    assert chunks_alone.relevance == pytest.approx(chunk, abs=1e-3)
+
+    kb.remove("bike.md")
+    assert kb._sentences.get(where={"source": "bike.md"})["ids"] == []
+    with pytest.raises(ValueError, match="sentence_share must be between 0 and 1"):
+        KnowledgeBase(tmp_path / "kb", sentence_share=-0.1)
+
+
+def test_an_index_from_before_sentences_were_stored_says_so_and_reindex_adds_them(tmp_path):
+    from ui.knowledge import reindex_notice
+
+    path, docs = tmp_path / "kb", write_documents(tmp_path / "docs")
+    old = KnowledgeBase(path)
+    old.ingest(docs)
+    old._client.delete_collection(SENTENCES)  # what an index built before 7 December 2026 lacks
+
+    reopened = KnowledgeBase(path)
+    assert "lingxi kb reindex" in reopened.needs_reindex and "sentences" in reopened.needs_reindex
+    assert "single sentences" in reindex_notice(reopened, "en") and "逐句" in reindex_notice(reopened, "zh")
+    assert top_source(reopened, "冬天那盆绿萝最冷能放在几度的房间？") == "pothos.md"  # its chunks still score
+    (docs / "bike.md").write_text(BIKE_LOG, encoding="utf-8")
+    reopened.ingest(docs / "bike.md")
+    assert "lingxi kb reindex" in KnowledgeBase(path).needs_reindex  # still known after a restart
+
+    assert reopened.reindex()["chunks"] == len(DOCUMENTS) + 1
+    assert reopened.needs_reindex is None and reindex_notice(reopened, "en") == ""
+    fresh = KnowledgeBase(path)
+    assert fresh.needs_reindex is None
+    assert len(fresh._sentences.get(where={"source": "bike.md"})["ids"]) == 4
+    assert top_source(fresh, "When did I put a new tyre on the back wheel?") == "bike.md"

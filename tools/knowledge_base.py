@@ -11,11 +11,15 @@ chromadb (a PersistentClient under the given folder) and the embedding model loa
 use.  Each chunk keeps its source file name, chunk index, page (PDF, 1-based; 0 otherwise) and
 character offset.  Ingesting a file again replaces its earlier chunks.
 
-Retrieval is dense (multilingual-e5-small, tools/_embeddings.py), optionally fused with a BM25
-ranker (tools/_lexical.py) by reciprocal rank; `DEFAULT_LEXICAL_WEIGHT` was chosen on the
-validation split of tests/fixtures/kb_retrieval (docs/knowledge_base.md).  The collection records
+Retrieval is dense (multilingual-e5-small, tools/_embeddings.py): a chunk scores by its own
+embedding and by its best-matching sentence (each sentence of a chunk is embedded too, in a second
+collection), so a question about one detail of a long note finds it; optionally fused with a BM25
+ranker (tools/_lexical.py) by reciprocal rank. `DEFAULT_SENTENCE_SHARE` and
+`DEFAULT_LEXICAL_WEIGHT` were chosen on the validation splits of tests/fixtures/kb_retrieval
+(docs/knowledge_base.md).  The collection records
 the model it was embedded with; one built with another model opens with that model, and
-`needs_reindex` says so until `reindex()` (``lingxi kb reindex``) moves it.
+`needs_reindex` says so until `reindex()` (``lingxi kb reindex``) moves it; so does a collection
+built before sentences were stored (it is searched by its chunks alone until then).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".pdf")
 COLLECTION = "lingxi_knowledge"
+SENTENCES = COLLECTION + "_sentences"
+"""The collection of each chunk's sentences (ids ``<chunk id>-s<n>``, metadata ``chunk_id``)."""
 Progress = Callable[[int, int, str], None]  # (done, total, message)
 MAX_QUERY_CHARS = 1000
 """Longest search query (multilingual-e5-small reads 512 tokens; more only costs time)."""
@@ -45,6 +51,9 @@ MAX_TOP_K = 20
 DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small"
 DEFAULT_LEXICAL_WEIGHT = 0.0
 """Share of the BM25 ranker in the reciprocal-rank fusion (0: dense only)."""
+DEFAULT_SENTENCE_SHARE = 0.7
+"""Share of a chunk's best-matching sentence in its dense score, the rest being the chunk's own
+similarity (0: chunks alone, no sentences stored)."""
 RRF_K = 60
 """Reciprocal rank fusion's constant (Cormack et al., 2009)."""
 _ADD_BATCH = 64
@@ -96,6 +105,14 @@ def chunk_text(text: str, size: int = 800, overlap: int = 150) -> list[tuple[int
     return chunks
 
 
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=\.)\s+|\n+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of a chunk: split after Chinese and English sentence ends and at line breaks."""
+    return [sentence.strip() for sentence in _SENTENCE_END.split(text) if sentence.strip()]
+
+
 def join_chunks(chunks: list[str], min_overlap: int = 8) -> str:
     """Chunks in order as one text, each overlap with the previous chunk kept once (an overlap
     shorter than ``min_overlap`` characters is taken for chance and kept)."""
@@ -142,19 +159,26 @@ class KnowledgeBase:
         embedding_model: A name from ``tools._embeddings.EMBEDDING_MODELS``, for new collections
             and for `reindex`.
         lexical_weight: Share of the BM25 ranker in the fused ranking, 0 to 1 (0: dense only).
+        sentence_share: Share of a chunk's best-matching sentence in its dense score, 0 to 1
+            (0: the chunk's own embedding alone, and no sentences stored at ingestion).
     """
 
     def __init__(self, path: Path | str, *, chunk_size: int = 800, chunk_overlap: int = 150,
                  embedding_model: str = DEFAULT_EMBEDDING_MODEL,
-                 lexical_weight: float = DEFAULT_LEXICAL_WEIGHT) -> None:
-        if not 0.0 <= lexical_weight <= 1.0:
-            raise ValueError("lexical_weight must be between 0 and 1")
+                 lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
+                 sentence_share: float = DEFAULT_SENTENCE_SHARE) -> None:
+        for name, share in (("lexical_weight", lexical_weight), ("sentence_share", sentence_share)):
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
         self.path = Path(path)
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
         self.embedding_model = embedding_model
         self.lexical_weight = lexical_weight
+        self.sentence_share = sentence_share
         self._model: str | None = None
+        self._sentences: Any = None
+        self._sentences_missing = False
         self._client: Any = None
         self._collection: Any = None
         self._lexical: Any = None
@@ -197,10 +221,15 @@ class KnowledgeBase:
         )
 
     def _use(self, model: str) -> None:
-        """Open the main collection, with ``model`` embedding its queries."""
+        """Open the main collection and its sentences', with ``model`` embedding its queries."""
         from tools._embeddings import embedding_function
 
+        existing = {c.name for c in self._client.list_collections()}
         self._collection = self._open(COLLECTION, model)
+        # A collection built before sentences were stored gets none until `reindex` adds them all
+        # (so that this stays known across restarts); until then its chunks score alone.
+        self._sentences_missing = SENTENCES not in existing and self._collection.count() > 0
+        self._sentences = None if self._sentences_missing else self._open(SENTENCES, model)
         self._embedder = embedding_function(model)
         self._model = model
 
@@ -214,6 +243,10 @@ class KnowledgeBase:
     def needs_reindex(self) -> str | None:
         """Why the collection should be re-embedded (None when it uses the configured model)."""
         if self.model == self.embedding_model:
+            if self.sentence_share and self._sentences_missing:
+                return (f"the knowledge base at {self.path} was built before Lingxi stored its sentences, so "
+                        f"a question about one detail of a long note may miss it; run `lingxi kb reindex` "
+                        f"to add them (nothing is lost)")
             return None
         return (f"the knowledge base at {self.path} was embedded with {self.model}, not {self.embedding_model}"
                 f"{' (it does not read Chinese)' if self.model == 'all-minilm-l6-v2' else ''}; "
@@ -281,10 +314,24 @@ class KnowledgeBase:
                 if self._lexical is not None:
                     for chunk_id, text in zip(ids[first:last], texts[first:last]):
                         self._lexical.add(chunk_id, text)
+            if self.sentence_share and self._sentences is not None:
+                self._add_sentences(self._sentences, ids[first:last], texts[first:last], metadatas[first:last])
             if progress is not None:
                 progress(min(last, len(ids)), len(ids), f"{source}: stored {min(last, len(ids))} of {len(ids)} chunks")
         logger.info("ingested %s: %d chunks, %d pages", source, len(ids), pages)
         return {"chunks": len(ids), "pages": pages, "characters": characters}
+
+    @staticmethod
+    def _add_sentences(collection: Any, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]]) -> None:
+        """Store the sentences of chunks that have more than one (a one-sentence chunk is its own)."""
+        rows = [(f"{chunk_id}-s{n}", sentence, {"source": meta["source"], "chunk_id": chunk_id})
+                for chunk_id, text, meta in zip(ids, texts, metadatas)
+                for sentences in [split_sentences(text)] if len(sentences) > 1
+                for n, sentence in enumerate(sentences)]
+        for first in range(0, len(rows), _ADD_BATCH):
+            batch = rows[first : first + _ADD_BATCH]
+            collection.add(ids=[row[0] for row in batch], documents=[row[1] for row in batch],
+                           metadatas=[row[2] for row in batch])
 
     def documents(self) -> list[dict[str, Any]]:
         """The ingested documents: ``[{"source", "chunks", "pages"}]``, sorted by name."""
@@ -313,34 +360,46 @@ class KnowledgeBase:
         ids = self.collection.get(where={"source": source}, include=[])["ids"]
         if ids:
             self.collection.delete(ids=ids)
+            if self._sentences is not None:
+                self._sentences.delete(where={"source": source})
             with self._lock:
                 if self._lexical is not None:
                     self._lexical.remove(ids)
         return len(ids)
 
     def reindex(self, progress: Progress | None = None) -> dict[str, Any]:
-        """Re-embed every stored chunk with the configured model; return ``{"chunks", "from", "to"}``.
+        """Re-embed every stored chunk, and its sentences, with the configured model; return
+        ``{"chunks", "from", "to"}``.
 
         The chunks' text and metadata come from the collection itself, so the original files are
-        not needed. A new collection is filled first and swapped in only when complete: an
-        interrupted reindex leaves the old one as it was.
+        not needed. New collections are filled first and swapped in only when complete: an
+        interrupted reindex leaves the old ones as they were (or, interrupted during the swap,
+        the chunks with their sentences missing, which `needs_reindex` reports).
         """
         with self._lock:
             old = self.collection
-            staging_name = COLLECTION + "-reindex"
-            if staging_name in {c.name for c in self._client.list_collections()}:
-                self._client.delete_collection(staging_name)  # left by an interrupted run
+            staging_name, staging_sentences_name = COLLECTION + "-reindex", SENTENCES + "-reindex"
+            existing = {c.name for c in self._client.list_collections()}
+            for name in (staging_name, staging_sentences_name):
+                if name in existing:
+                    self._client.delete_collection(name)  # left by an interrupted run
             stored = old.get(include=["documents", "metadatas"])
             staging = self._open(staging_name, self.embedding_model)
+            staging_sentences = self._open(staging_sentences_name, self.embedding_model)
             total = len(stored["ids"])
             for first in range(0, total, _ADD_BATCH):
                 last = min(first + _ADD_BATCH, total)
-                staging.add(ids=stored["ids"][first:last], documents=stored["documents"][first:last],
-                            metadatas=stored["metadatas"][first:last])
+                batch = stored["ids"][first:last], stored["documents"][first:last], stored["metadatas"][first:last]
+                staging.add(ids=batch[0], documents=batch[1], metadatas=batch[2])
+                if self.sentence_share:
+                    self._add_sentences(staging_sentences, *batch)
                 if progress is not None:
                     progress(last, total, f"re-embedded {last} of {total} chunks with {self.embedding_model}")
+            if SENTENCES in existing:
+                self._client.delete_collection(SENTENCES)
             self._client.delete_collection(COLLECTION)
             staging.modify(name=COLLECTION)
+            staging_sentences.modify(name=SENTENCES)
             previous = self._model
             self._use(self.embedding_model)
             logger.info("reindexed %d chunks: %s -> %s", total, previous, self.model)
@@ -368,35 +427,57 @@ class KnowledgeBase:
 
     def retrieve(self, query: str, top_k: int = 4) -> list[Passage]:
         """The ``top_k`` most relevant chunks for ``query``, best first."""
+        import numpy as np
+
         total = self.collection.count()
         top_k = max(1, min(top_k, MAX_TOP_K, total))
         if total == 0:
             return []
-        if self.lexical_weight == 0:
-            found = self.collection.query(query_texts=[query], n_results=top_k,
-                                          include=["documents", "metadatas", "distances"])
-            return [_passage(meta, text, 1 - distance) for text, meta, distance
-                    in zip(found["documents"][0], found["metadatas"][0], found["distances"][0])]
-        return self._fused(query, top_k, total)
-
-    def _fused(self, query: str, top_k: int, total: int) -> list[Passage]:
-        """Dense and BM25 rankings fused by weighted reciprocal rank; relevance stays the cosine."""
-        import numpy as np
-
         pool = min(total, max(4 * top_k, 20))
         vector = np.asarray(self._embedder.embed_query([query])[0], dtype=np.float32)
-        dense = self.collection.query(query_embeddings=[vector], n_results=pool, include=[])["ids"][0]
-        with self._lock:
-            lexical = [chunk_id for chunk_id, _ in self.lexical.top(query, pool)]
-        score: dict[str, float] = {}
-        for weight, ranking in ((1 - self.lexical_weight, dense), (self.lexical_weight, lexical)):
-            for rank, chunk_id in enumerate(ranking, start=1):
-                score[chunk_id] = score.get(chunk_id, 0.0) + weight / (RRF_K + rank)
-        best = sorted(score, key=score.__getitem__, reverse=True)[:top_k]
+        dense = self._dense_scores(vector, pool)
+        best = (self._fused(list(dense), query, pool) if self.lexical_weight else list(dense))[:top_k]
         found = self.collection.get(ids=best, include=["documents", "metadatas", "embeddings"])
         by_id = {chunk_id: (text, meta, embedding) for chunk_id, text, meta, embedding
                  in zip(found["ids"], found["documents"], found["metadatas"], found["embeddings"])}
-        return [_passage(by_id[i][1], by_id[i][0], float(np.dot(vector, by_id[i][2]))) for i in best]
+        return [_passage(by_id[i][1], by_id[i][0], dense.get(i, float(np.dot(vector, by_id[i][2])))) for i in best]
+
+    def _dense_scores(self, vector: Any, pool: int) -> dict[str, float]:
+        """Chunk id -> dense score, best first, for the ``pool`` chunks nearest ``vector`` and the
+        chunks of the sentences nearest it: the chunk's cosine similarity, blended with its best
+        sentence's by `sentence_share` (a chunk of one sentence is its own best sentence)."""
+        import numpy as np
+
+        found = self.collection.query(query_embeddings=[vector], n_results=pool, include=["distances"])
+        scores = {chunk_id: 1.0 - distance for chunk_id, distance in zip(found["ids"][0], found["distances"][0])}
+        sentences = self._sentences if self.sentence_share and self._sentences is not None else None
+        stored = sentences.count() if sentences is not None else 0
+        if stored:
+            hits = sentences.query(query_embeddings=[vector], n_results=min(stored, 4 * pool), include=["metadatas"])
+            candidates = sorted(set(scores) | {meta["chunk_id"] for meta in hits["metadatas"][0]})
+            unscored = [chunk_id for chunk_id in candidates if chunk_id not in scores]
+            if unscored:
+                got = self.collection.get(ids=unscored, include=["embeddings"])
+                scores.update({i: float(np.dot(vector, e)) for i, e in zip(got["ids"], got["embeddings"])})
+            best_sentence: dict[str, float] = {}
+            got = sentences.get(where={"chunk_id": {"$in": candidates}}, include=["metadatas", "embeddings"])
+            for meta, embedding in zip(got["metadatas"], got["embeddings"]):
+                similarity = float(np.dot(vector, embedding))
+                best_sentence[meta["chunk_id"]] = max(similarity, best_sentence.get(meta["chunk_id"], -1.0))
+            share = self.sentence_share
+            scores = {chunk_id: (1 - share) * score + share * best_sentence.get(chunk_id, score)
+                      for chunk_id, score in scores.items()}
+        return dict(sorted(scores.items(), key=lambda item: item[1], reverse=True))
+
+    def _fused(self, dense: list[str], query: str, pool: int) -> list[str]:
+        """The dense ranking fused with BM25's by weighted reciprocal rank."""
+        with self._lock:
+            lexical = [chunk_id for chunk_id, _ in self.lexical.top(query, pool)]
+        score: dict[str, float] = {}
+        for weight, ranking in ((1 - self.lexical_weight, dense[:pool]), (self.lexical_weight, lexical)):
+            for rank, chunk_id in enumerate(ranking, start=1):
+                score[chunk_id] = score.get(chunk_id, 0.0) + weight / (RRF_K + rank)
+        return sorted(score, key=score.__getitem__, reverse=True)
 
     def as_tool(self, name: str = "knowledge_base", timeout: float = 60.0) -> Tool:
         """The search method as a registry tool (the first call loads the index and the model)."""

@@ -66,6 +66,11 @@ TEXT: dict[str, tuple[str, str]] = {
                    "`lingxi kb reindex` to re-index them for Chinese and cross-lingual search (nothing is lost).",
                    "⚠ 这些文档是用 **{model}** 建的索引，它只读得懂英文。运行 `lingxi kb reindex` 重建索引，"
                    "即可用中文和跨语言检索（文档不会丢失）。"),
+    "kb_reindex_sentences": ("⚠ These documents were indexed before Lingxi also searched their single sentences, so "
+                             "a question about one detail of a long note may miss it. Run `lingxi kb reindex` to "
+                             "add them (nothing is lost).",
+                             "⚠ 这些文档建索引时，灵犀还不会逐句检索，问长笔记里的某个细节可能找不到。运行 "
+                             "`lingxi kb reindex` 重建索引即可（文档不会丢失）。"),
     # MCP servers (tools from other programs)
     "mcp": ("Tools from MCP servers", "来自 MCP 服务器的工具"),
     "mcp_help": ("Tools from other programs over the Model Context Protocol. Servers are kept in "

@@ -39,9 +39,14 @@ def documents(knowledge: KnowledgeBase | None) -> list[dict]:
 
 
 def reindex_notice(knowledge: KnowledgeBase | None, language: str) -> str:
-    """A line for the panel when the index was built with an older embedding model."""
+    """A line for the panel when the index was built with an older embedding model, or before
+    sentences were stored."""
     try:
-        return t(language, "kb_reindex", model=knowledge.model) if knowledge and knowledge.needs_reindex else ""
+        if not knowledge or not knowledge.needs_reindex:
+            return ""
+        if knowledge.model == knowledge.embedding_model:
+            return t(language, "kb_reindex_sentences")
+        return t(language, "kb_reindex", model=knowledge.model)
     except Exception:  # an index that cannot open must not break the page
         logger.warning("cannot open the knowledge base", exc_info=True)
         return ""
