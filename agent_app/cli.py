@@ -300,7 +300,8 @@ class DataBuild(BaseModel):
 
     file: CliPositionalArg[str] = Field(description="the JSONL file to write")
     count: int = Field(50, ge=0, description="conversations per scenario kind (calculator, parallel, python, "
-                                             "web_search, knowledge_base, fetch_url, no_tool, irrelevant)")
+                                             "web_search, knowledge_base, fetch_url, no_tool, irrelevant, and the "
+                                             "media kinds ocr, speech_to_text, text_to_speech)")
     gsm8k: int = Field(0, ge=0, description="also this many GSM8K train items as calculator trajectories")
     multistep: int = Field(0, ge=0, description="also this many multi-step conversations: the knowledge base, web "
                                                 "search or a page finds a number, then the calculator uses it")

@@ -30,7 +30,7 @@ from eval.base import (
 from eval.bfcl import BFCLIrrelevance, BFCLMultiple, BFCLParallel, BFCLParallelMultiple, BFCLSimple
 from eval.ceval import CEval
 from eval.cmmlu import CMMLU
-from eval.lingxi_tools import LingxiTools, LingxiToolsLegacy, LingxiToolsVal
+from eval.lingxi_tools import LingxiTools, LingxiToolsLegacy, LingxiToolsMedia, LingxiToolsMediaVal, LingxiToolsVal
 from eval.mc import extract_choice
 from eval.mmlu import MMLU
 from eval.report import write_report
@@ -41,7 +41,8 @@ BENCHMARKS: dict[str, Callable[..., Benchmark]] = {
     cls.name: cls
     for cls in (
         BFCLSimple, BFCLMultiple, BFCLParallel, BFCLParallelMultiple, BFCLIrrelevance,
-        MMLU, CEval, CMMLU, APIBank, SealTools, LingxiTools, LingxiToolsVal, LingxiToolsLegacy, SVAMPAgent, GSM8KAgent,
+        MMLU, CEval, CMMLU, APIBank, SealTools, LingxiTools, LingxiToolsVal, LingxiToolsLegacy, LingxiToolsMedia,
+        LingxiToolsMediaVal, SVAMPAgent, GSM8KAgent,
     )
 }
 """Registry name -> benchmark class. Constructor options: data_dir, max_tokens, and per family:
@@ -55,7 +56,9 @@ BENCHMARK_GROUPS = {
 }
 """Shorthands a command line may expand ("bfcl" -> its five categories). `lingxi_tools_val`, the
 validation split, is in none: it is asked for by name, when choosing, never in a report group;
-nor is `lingxi_tools_legacy`, asked for by name to compare with figures of the first test split."""
+nor is `lingxi_tools_legacy`, asked for by name to compare with figures of the first test split,
+nor are `lingxi_tools_media` and `lingxi_tools_media_val` (the media tools), asked for by name so
+that what "tools" runs, and the figures it gave, stay as they were."""
 
 
 def benchmark_names(spec: str) -> list[str]:

@@ -2,12 +2,18 @@
 items: 60 per kind, half English, half Chinese); `lingxi_tools_val`: the same on the validation
 split, where recipes, checkpoints and thresholds are chosen (test only reports);
 `lingxi_tools_legacy`: the first, 96-item test split, kept so that earlier figures stay comparable.
+`lingxi_tools_media` (test, 180 items: 60 per kind) and `lingxi_tools_media_val` (validation, 40
+per kind): the media kinds (an attached image to read with `ocr`, an attached recording to
+transcribe with `speech_to_text`, English text to speak with `text_to_speech`), asked apart so that
+`lingxi_tools` stays the 480 items its earlier figures were measured on.
 
 Training never sees these items: the splits are by phrasing and by entity (tools/scenarios). Each
 item runs two turns, as the agent does: the model gets the request with all five tools offered
-(as the app offers them) and makes its calls; the calculator and Python then run for real, web
-search, the knowledge base and page fetches answer with the scenario's canned results, and the
-model gives its final answer. The checker (tools/scenarios/checks.py, beside the generator)
+(as the app offers them; a media item also offers the media tool the web UI adds to that turn) and
+makes its calls; the calculator and Python then run for real, web search, the knowledge base, page
+fetches and the media tools answer with the scenario's canned results (rendered by the tools' own
+formatting functions; a media call naming a file the conversation does not hold gets the
+workspace's error), and the model gives its final answer. The checker (tools/scenarios/checks.py, beside the generator)
 scores tool choice, argument validity, argument correctness and the final answer; an item is
 correct when all of them hold (no call at all for chat and for requests no tool serves).
 """
@@ -22,7 +28,7 @@ from typing import Any, ClassVar
 from eval.base import Benchmark, Item, Prediction, Record, raw_output
 from model.engines.base import ChatEngine
 from model.types import ChatRequest
-from tools.scenarios import KINDS, NO_CALL_KINDS, Observer, Scenario, build_scenarios, score, tool_schemas
+from tools.scenarios import KINDS, MEDIA_KINDS, NO_CALL_KINDS, Observer, Scenario, build_scenarios, score, tool_schemas
 from tools.scenarios.generate import Split
 
 PER_KIND = 60
@@ -37,6 +43,7 @@ LEGACY_PER_KIND = 16
 class LingxiTools(Benchmark):
     name: ClassVar[str] = "lingxi_tools"
     split: ClassVar[Split] = "test"
+    kinds: ClassVar[tuple[str, ...]] = KINDS
     default_max_tokens: ClassVar[int] = 256
 
     def __init__(self, data_dir=None, max_tokens: int | None = None, per_kind: int = PER_KIND, seed: int = 0):
@@ -50,8 +57,8 @@ class LingxiTools(Benchmark):
 
     def load(self) -> list[Item]:
         """The split's scenarios, interleaved by kind so that any `--limit` is a balanced sample."""
-        scenarios = build_scenarios(self.split, self.per_kind, self.seed, observer=self.observer)
-        by_kind = [[s for s in scenarios if s.kind == kind] for kind in KINDS]
+        scenarios = build_scenarios(self.split, self.per_kind, self.seed, kinds=self.kinds, observer=self.observer)
+        by_kind = [[s for s in scenarios if s.kind == kind] for kind in self.kinds]
         ordered = [s for group in zip_longest(*by_kind) for s in group if s is not None]
         self._scenarios = {s.id: s for s in ordered}
         return [Item(id=s.id, category=s.kind, data=s.to_dict()) for s in ordered]
@@ -137,6 +144,26 @@ class LingxiToolsLegacy(LingxiTools):
     split: ClassVar[Split] = "legacy"
 
     def __init__(self, data_dir=None, max_tokens: int | None = None, per_kind: int = LEGACY_PER_KIND, seed: int = 0):
+        super().__init__(data_dir, max_tokens, per_kind, seed)
+
+
+class LingxiToolsMedia(LingxiTools):
+    """The media kinds on the test split: read an attached image, transcribe an attached recording,
+    speak English text (tools/scenarios/test_phrasings.py; 60 per kind, 180 items)."""
+
+    name: ClassVar[str] = "lingxi_tools_media"
+    split: ClassVar[Split] = "test"
+    kinds: ClassVar[tuple[str, ...]] = MEDIA_KINDS
+
+
+class LingxiToolsMediaVal(LingxiTools):
+    """`lingxi_tools_media` on the validation split (tools/scenarios/val_phrasings.py; 40 per kind)."""
+
+    name: ClassVar[str] = "lingxi_tools_media_val"
+    split: ClassVar[Split] = "val"
+    kinds: ClassVar[tuple[str, ...]] = MEDIA_KINDS
+
+    def __init__(self, data_dir=None, max_tokens: int | None = None, per_kind: int = VAL_PER_KIND, seed: int = 0):
         super().__init__(data_dir, max_tokens, per_kind, seed)
 
 

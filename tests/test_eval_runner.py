@@ -107,7 +107,8 @@ def test_run_file_holds_config_categories_issues_and_records(tmp_path):
 def test_registry_names_groups_and_data_dir(monkeypatch, tmp_path):
     assert set(BENCHMARKS) == {"bfcl_simple", "bfcl_multiple", "bfcl_parallel", "bfcl_parallel_multiple",
                                "bfcl_irrelevance", "mmlu", "ceval", "cmmlu", "api_bank", "seal_tools",
-                               "lingxi_tools", "lingxi_tools_val", "lingxi_tools_legacy", "svamp_agent", "gsm8k_agent"}
+                               "lingxi_tools", "lingxi_tools_val", "lingxi_tools_legacy", "lingxi_tools_media",
+                               "lingxi_tools_media_val", "svamp_agent", "gsm8k_agent"}
     assert benchmark_names("mmlu, bfcl,mmlu") == ["mmlu", "bfcl_simple", "bfcl_multiple", "bfcl_parallel",
                                                   "bfcl_parallel_multiple", "bfcl_irrelevance"]
     with pytest.raises(UnknownBenchmarkError):

@@ -16,7 +16,7 @@ from eval import get_benchmark, run_benchmark
 from model.scripted import ScriptedEngine
 from model.tool_format import DEFAULT_TOOL_FORMAT
 from model.types import ToolCall
-from tools.scenarios import KINDS, NO_CALL_KINDS, TOOL_NAMES, Observer, build_scenarios, score, tool_schemas
+from tools.scenarios import KINDS, MEDIA_KINDS, NO_CALL_KINDS, TOOL_NAMES, Observer, build_scenarios, score, tool_schemas
 from tools.scenarios import phrasings as P
 from tools.scenarios import test_phrasings as X
 from tools.scenarios import train_phrasings as T
@@ -369,7 +369,7 @@ def test_data_build_command_writes_checkable_jsonl(tmp_path):
     assert main(["data", "build", str(out), "--count", "3"]) == 0
     report = check_file(str(out), "auto")
     assert report.ok
-    assert len(out.read_text(encoding="utf-8").splitlines()) == 3 * len(KINDS)
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 3 * (len(KINDS) + len(MEDIA_KINDS))
 
 
 def test_public_chat_offers_lingxis_tools_and_recasts_refusals(tmp_path):

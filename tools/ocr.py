@@ -60,12 +60,21 @@ class OCRTool(Tool):
         pixels = _decode(path)
         found = load_ocr()(pixels)
         lines = list(zip(found.txts or (), found.scores or (), found.boxes.tolist() if found.boxes is not None else ()))
-        if not lines:
-            return ExternalContent(source=f"text read from {path.name}", text="(no text found in the image)")
-        rendered = [f"{number}. {text}  (confidence {score:.2f}; box x {_span(box, 0)}, y {_span(box, 1)})"
-                    for number, (text, score, box) in enumerate(lines, start=1)]
         logger.info("ocr %s: %d lines", path.name, len(lines))
-        return ExternalContent(source=f"text read from {path.name} ({len(lines)} lines)", text="\n".join(rendered))
+        return format_ocr_lines(path.name, lines)
+
+
+def format_ocr_lines(name: str, lines: list[tuple[str, float, list[list[float]]]]) -> ExternalContent:
+    """What the tool returns for the lines read in image `name`: (text, confidence, box corners).
+
+    Pure, so that the tool-use scenarios (tools/scenarios) render their canned OCR results with the
+    very code the tool uses, and a model learns and is scored on the observation it will see.
+    """
+    if not lines:
+        return ExternalContent(source=f"text read from {name}", text="(no text found in the image)")
+    rendered = [f"{number}. {text}  (confidence {score:.2f}; box x {_span(box, 0)}, y {_span(box, 1)})"
+                for number, (text, score, box) in enumerate(lines, start=1)]
+    return ExternalContent(source=f"text read from {name} ({len(lines)} lines)", text="\n".join(rendered))
 
 
 def _decode(path) -> Any:

@@ -112,10 +112,19 @@ class SpeechToTextTool(Tool):
         text = "".join(segment.text for segment in segments).strip()
         seconds = len(samples) / SAMPLE_RATE
         logger.info("speech_to_text %s: %.1f s of audio, language %s", path.name, seconds, language)
-        return ExternalContent(
-            source=f"speech in {path.name} ({seconds:.1f} s, language {language}, probability {probability:.2f})",
-            text=text or "(no speech found in the audio)",
-        )
+        return format_transcript(path.name, text, seconds, language, probability)
+
+
+def format_transcript(name: str, text: str, seconds: float, language: str, probability: float) -> ExternalContent:
+    """What the tool returns for audio file `name`: the transcript, its length and detected language.
+
+    Pure, so that the tool-use scenarios (tools/scenarios) render their canned transcripts with the
+    very code the tool uses.
+    """
+    return ExternalContent(
+        source=f"speech in {name} ({seconds:.1f} s, language {language}, probability {probability:.2f})",
+        text=text or "(no speech found in the audio)",
+    )
 
 
 def _decode(path: Path) -> Any:

@@ -72,4 +72,13 @@ class TextToSpeechTool(Tool):
             path.unlink(missing_ok=True)
             raise
         logger.info("text_to_speech: %d characters -> %s (%.1f s)", len(text), path.name, seconds)
-        return f"Wrote {path.name} ({seconds:.1f} s of speech, voice {VOICE}) to this conversation's files."
+        return format_speech_written(path.name, seconds)
+
+
+def format_speech_written(name: str, seconds: float) -> str:
+    """What the tool returns once it wrote `seconds` of speech to file `name` in the workspace.
+
+    Pure, so that the tool-use scenarios (tools/scenarios) render their canned results with the
+    very code the tool uses.
+    """
+    return f"Wrote {name} ({seconds:.1f} s of speech, voice {VOICE}) to this conversation's files."

@@ -18,8 +18,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tools import lingxi_home
-from tools.scenarios import KINDS as TOOL_USE_KINDS
+from tools.scenarios import KINDS, MEDIA_KINDS
 from training.errors import TrainingError
+
+TOOL_USE_KINDS = KINDS + MEDIA_KINDS
+"""The kinds the tool-use builder renders (training/converters/tool_use.py `BUILT_KINDS`)."""
 
 Method = Literal["full", "lora", "qlora"]
 Task = Literal["sft", "pretrain"]
@@ -85,7 +88,8 @@ class TrainConfig(BaseModel):
                                                                         "yield a no-call example with unrelated tools")
     tool_use: int = Field(0, ge=0, description="conversations per scenario kind from Lingxi's tool-use builder "
                                                "(calculator, python, web search, knowledge base, pages, chat, "
-                                               "unserved requests; English and Chinese)")
+                                               "unserved requests, and the media tools: ocr, speech_to_text, "
+                                               "text_to_speech; English and Chinese)")
     tool_use_weights: dict[str, float] = Field(default_factory=dict, description="per-kind multipliers of "
                                                                                  "tool_use, e.g. {irrelevant: 1.5}")
     tool_use_all_tools_share: float = Field(0.5, ge=0, le=1, description="share of builder conversations that "

@@ -8,9 +8,14 @@ definition of "correct".
 - arguments correct, by kind: a calculator expression has the gold value (any equivalent
   expression counts; parallel calls match the gold values one to one); python code prints the
   gold output when run in the sandbox; a search query names the topic; a page URL is the gold URL;
+  an ocr or speech_to_text call names the attached file (speech_to_text's language, if given, is
+  "auto" or the one spoken); a text_to_speech call speaks the text asked for (case, spacing and
+  punctuation aside);
 - answer correct: a calculator answer states the gold value(s); a python answer contains the
-  printed output; a web, knowledge-base or page answer contains the key fact; no_tool and
-  irrelevant answers are any non-empty text without a call;
+  printed output; a web, knowledge-base or page answer contains the key fact; an ocr or
+  speech_to_text answer carries what was read or heard (every one of its key phrases); a
+  text_to_speech answer names the file the speech was written to; no_tool and irrelevant answers
+  are any non-empty text without a call;
 - an item is correct when all that applies to it holds.
 """
 from __future__ import annotations
@@ -21,7 +26,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from tools.errors import ToolError
-from tools.scenarios.generate import NO_CALL_KINDS, Observer, Scenario, _numeric, _stdout, schema_registry
+from tools.scenarios.generate import (FILE_CHECKS, MEDIA_KINDS, NO_CALL_KINDS, Observer, Scenario, _numeric, _stdout,
+                                     schema_registry)
 
 _NUMBER = re.compile(r"[-+]?\d[\d,]*(?:\.\d+)?")
 
@@ -84,6 +90,8 @@ def _arguments_correct(scenario: Scenario, calls: list[dict[str, Any]], observer
         return ok and _normal(_stdout(text)) == _normal(expect["output"])
     if scenario.kind == "fetch_url":
         return any(_url(args.get("url")) == _url(expect["url"]) for args in arguments)
+    if scenario.kind in MEDIA_KINDS:
+        return all(_media_arguments_correct(scenario, args) for args in arguments)
     query = " ".join(str(args.get("query", "")) for args in arguments).lower()
     return any(keyword.lower() in query for keyword in expect["query_keywords"])
 
@@ -98,8 +106,24 @@ def answer_correct(scenario: Scenario, answer: str) -> bool:
         return all(any(_close(value, gold) for value in stated) for gold in expect["values"])
     if scenario.kind == "python":
         return _normal(expect["output"]) in _normal(answer)
+    if scenario.kind in MEDIA_KINDS:
+        return all(_normal(key).lower() in _normal(answer).lower() for key in expect["answer_keys"])
     lowered = answer.lower()
     return any(key.lower() in lowered for key in expect["answer_keys"])
+
+
+def _media_arguments_correct(scenario: Scenario, arguments: dict[str, Any]) -> bool:
+    """The attached file named (as the workspace reads a name), or the text asked for spoken."""
+    if scenario.kind == "text_to_speech":
+        return _spoken(arguments.get("text")) == _spoken(scenario.expect["text"])
+    name = str(arguments.get(FILE_CHECKS[scenario.kind][0]) or "").strip().removeprefix("./")
+    language = arguments.get("language", "auto")
+    return name == scenario.expect["file"] and language in ("auto", scenario.expect.get("language", "auto"))
+
+
+def _spoken(text: Any) -> str:
+    """The words of a text to speak: quotes, punctuation, case and spacing do not change what is heard."""
+    return " ".join(re.sub(r"[^\w\s']", " ", str(text or "")).lower().split())
 
 
 def _same_numbers(values: list[float | None], gold: list[float | None]) -> bool:

@@ -5,20 +5,30 @@ so the data a model learns from and the checker it is scored by cannot drift apa
 
 - calculator and python observations come from the real tools (the real calculator, the real
   sandbox); web search, knowledge-base and page observations are canned, but rendered by the
-  same functions those tools use (`format_results`, `format_passage`, `ExternalContent`);
-- the tools offered are the registry's own schemas;
+  same functions those tools use (`format_results`, `format_passage`, `ExternalContent`), and so
+  are the media kinds' (`MEDIA_KINDS`: an attached image read by `ocr`, an attached recording
+  transcribed by `speech_to_text`, English text spoken by `text_to_speech`): canned lines,
+  transcripts and written files, rendered by `format_ocr_lines`, `format_transcript` and
+  `format_speech_written`; a call naming a file the conversation does not hold gets the
+  workspace's own error;
+- the tools offered are the registry's own schemas: the app's five, plus for a media kind the
+  media tool the web UI offers with that turn (ocr with an image, speech_to_text with audio);
 - the splits are by phrasing and by entity (`bank`): the test split reads only `test_phrasings.py`
   and the validation split ("val", where recipes, checkpoints and thresholds are chosen) only
   `val_phrasings.py`; neither shares wording or entity with any other module. Training reads
   `phrasings.py`, `train_phrasings.py` and the composed banks of `compose.py`, except every fourth
   phrasing, topic, project and page of `phrasings.py` (`is_test`): those make the legacy test split
   (the first 96-item `lingxi_tools`, kept as `lingxi_tools_legacy` so that old figures stay comparable).
+  The media kinds are not in `KINDS` (so `lingxi_tools` and every earlier figure stay as they
+  were): `lingxi_tools_media` asks them on their own; their training files and texts are composed
+  (`compose_media.py`), and there is no legacy share of them.
 """
 from __future__ import annotations
 
 import json
 import random
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,15 +36,21 @@ from typing import Any, Literal
 
 from tools.base import ExternalContent, render_observation
 from tools.calculator import calculator
+from tools.errors import ToolError
 from tools.knowledge_base import format_passage
+from tools.ocr import IMAGE_SUFFIXES, MAX_IMAGE_BYTES, format_ocr_lines
 from tools.python_sandbox import PythonTool, SandboxLimits
-from tools.registry import ToolRegistry
+from tools.registry import ToolRegistry, error_result, parse_arguments
 from tools.scenarios import phrasings as P
 from tools.scenarios import train_phrasings as T
 from tools.scenarios import test_phrasings as X
 from tools.scenarios import val_phrasings as V
 from tools.scenarios.compose import composed
+from tools.scenarios.compose_media import composed_media
+from tools.speech_to_text import AUDIO_SUFFIXES, MAX_AUDIO_BYTES, format_transcript
+from tools.text_to_speech import format_speech_written
 from tools.web_search import format_results
+from tools.workspace import Workspace
 
 Split = Literal["train", "val", "test", "legacy"]
 Language = Literal["en", "zh"]
@@ -42,6 +58,11 @@ TOOL_NAMES = ("calculator", "python", "web_search", "knowledge_base", "fetch_url
 KINDS = ("calculator", "parallel", "python", "web_search", "knowledge_base", "fetch_url", "no_tool", "irrelevant")
 """no_tool: chat that needs no tool; irrelevant: a request that none of the offered tools can serve."""
 NO_CALL_KINDS = ("no_tool", "irrelevant")
+MEDIA_KINDS = ("ocr", "speech_to_text", "text_to_speech")
+"""Kinds of their own benchmark (`lingxi_tools_media`), kept out of `KINDS` so that `lingxi_tools`
+stays the 480 items it has always been; the training builder renders both."""
+MEDIA_TOOLS = ("ocr", "speech_to_text", "text_to_speech")
+"""Registered, but offered only when a turn needs them (`offered_by_default = False`)."""
 OBSERVATION_CHARS = 4000
 """As the app's registry cuts observations (tools.default_registry)."""
 
@@ -75,7 +96,8 @@ def bank(split: Split, name: str, language: Language | None = None) -> list:
         return entries(OWN_BANKS[split])
     if split == "legacy":
         return in_split(entries(P), split)
-    return in_split(entries(P), split) + entries(T) + (composed(name, language) if language else [])
+    return (in_split(entries(P), split) + entries(T) + (composed(name, language) if language else [])
+            + composed_media(name, language))
 
 
 def distractor_notes(split: Split, language: Language) -> list:
@@ -144,10 +166,36 @@ class Observer:
             return result.ok, result.content
         if name not in scenario.tools:
             return False, f"Error: unknown tool {name!r}; available tools: {', '.join(scenario.tools)}"
+        if name in MEDIA_TOOLS and (refusal := self.media_refusal(scenario, name, arguments)):
+            return False, refusal
         if scenario.canned is not None and name in {call["name"] for call in scenario.calls}:
             return True, scenario.canned
         # an offered tool this scenario did not need finds nothing
         return True, render_observation(ExternalContent(source=name, text="(no results)"), OBSERVATION_CHARS)[0]
+
+    def media_refusal(self, scenario: Scenario, name: str, arguments: dict[str, Any] | str | None) -> str | None:
+        """The error a media tool gives for arguments its schema refuses, or for a file the
+        conversation's workspace does not hold (the workspace's own message: it lists the attached file)."""
+        try:
+            checked = schema_registry().get(name).validate(parse_arguments(arguments))
+            if name in FILE_CHECKS:
+                argument, suffixes, max_bytes, kind = FILE_CHECKS[name]
+                with tempfile.TemporaryDirectory(prefix="lingxi-scenario-") as folder:
+                    workspace = Workspace(folder)
+                    if scenario.expect.get("file"):  # the attached file, empty: only its name is read here
+                        (workspace.path / scenario.expect["file"]).touch()
+                    workspace.resolve(checked[argument], suffixes=suffixes, max_bytes=max_bytes, kind=kind)
+        except ToolError as error:
+            return error_result(str(error), time.perf_counter(), OBSERVATION_CHARS).content
+        return None
+
+
+FILE_CHECKS: dict[str, tuple[str, tuple[str, ...], int, str]] = {
+    "ocr": ("image", IMAGE_SUFFIXES, MAX_IMAGE_BYTES, "an image"),
+    "speech_to_text": ("audio", AUDIO_SUFFIXES, MAX_AUDIO_BYTES, "audio"),
+}
+"""The media tools that read a file: (argument, accepted suffixes, size limit, what the file must be),
+as each tool passes them to `Workspace.resolve`."""
 
 
 _SCHEMAS: ToolRegistry | None = None
@@ -278,6 +326,63 @@ def make_fetch(lang: Language, split: Split, rng: random.Random, observer: Obser
             "answer": page.answer, "expect": {"url": page.url, "answer_keys": list(page.answer_keys)}}
 
 
+ATTACHED = "[attached: {name}]"
+"""How the web UI names an attached file in the user's message (ui/attachments.py `with_attachments`)."""
+
+
+def with_attachment(text: str, name: str) -> str:
+    """The user's message as the UI stores it when a file is attached: the text, a blank line, the reference."""
+    return f"{text.strip()}\n\n{ATTACHED.format(name=name)}"
+
+
+def make_ocr(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
+    picture = rng.choice(bank(split, "PICTURES", lang))
+    request = with_attachment(_fill(rng.choice(bank(split, "OCR_REQUESTS", lang)), {"thing": picture.thing}), picture.file)
+    found = [(line, round(rng.uniform(0.86, 0.99), 2), _box(index, line, rng)) for index, line in enumerate(picture.lines)]
+    canned = render_observation(format_ocr_lines(picture.file, found), OBSERVATION_CHARS)[0]
+    answer = _fill(P.OCR_ANSWERS[lang], {"thing": picture.thing, "text": "\n".join(picture.lines)})
+    return {"request": request, "calls": [{"name": "ocr", "arguments": {"image": picture.file}}], "canned": canned,
+            "answer": answer, "expect": {"file": picture.file, "answer_keys": list(picture.keys)}}
+
+
+def _box(index: int, line: str, rng: random.Random) -> list[list[float]]:
+    """Where OCR found a line: corners clockwise from the top left, in pixels, lines stacked down the image."""
+    left, top = rng.randint(16, 60), 24 + 46 * index + rng.randint(0, 6)
+    width = sum(26 if "\u4e00" <= ch <= "\u9fff" else 13 for ch in line)
+    right, bottom = left + width, top + rng.randint(26, 32)
+    return [[left, top], [right, top], [right, bottom], [left, bottom]]
+
+
+def make_transcribe(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
+    recording = rng.choice(bank(split, "RECORDINGS", lang))
+    request = with_attachment(_fill(rng.choice(bank(split, "TRANSCRIBE_REQUESTS", lang)), {"thing": recording.thing}),
+                              recording.file)
+    seconds = _speaking_seconds(recording.transcript) * rng.uniform(0.9, 1.2)
+    canned = render_observation(format_transcript(recording.file, recording.transcript, seconds, recording.language,
+                                                  rng.uniform(0.86, 0.99)), OBSERVATION_CHARS)[0]
+    answer = _fill(P.TRANSCRIPT_ANSWERS[lang], {"thing": recording.thing, "text": recording.transcript})
+    return {"request": request, "calls": [{"name": "speech_to_text", "arguments": {"audio": recording.file}}],
+            "canned": canned, "answer": answer,
+            "expect": {"file": recording.file, "language": recording.language, "answer_keys": list(recording.keys)}}
+
+
+def make_speak(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
+    text = rng.choice(bank(split, "SPEECH_TEXTS"))
+    request = _fill(rng.choice(bank(split, "SPEAK_REQUESTS", lang)), {"text": text})
+    # the workspace may hold earlier speech: the tool never overwrites, so the name is read, not assumed
+    written = rng.choice(["speech.wav", "speech.wav", "speech.wav", "speech-2.wav", "speech-3.wav"])
+    canned = render_observation(format_speech_written(written, _speaking_seconds(text) * rng.uniform(0.9, 1.1)),
+                                OBSERVATION_CHARS)[0]
+    return {"request": request, "calls": [{"name": "text_to_speech", "arguments": {"text": text}}], "canned": canned,
+            "answer": _fill(P.SPEECH_ANSWERS[lang], {"file": written}), "expect": {"text": text, "answer_keys": [written]}}
+
+
+def _speaking_seconds(text: str) -> float:
+    """About how long `text` takes to say: 2.6 English words or 4.5 Chinese characters a second."""
+    chinese = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+    return max(1.0, chinese / 4.5 if chinese else len(text.split()) / 2.6)
+
+
 def make_chat(lang: Language, split: Split, rng: random.Random, observer: Observer) -> dict[str, Any]:
     request, answer = rng.choice(bank(split, "CHAT", lang))
     return {"request": request, "answer": answer}
@@ -293,9 +398,11 @@ def make_unserved(lang: Language, split: Split, rng: random.Random, observer: Ob
 MAKERS: dict[str, Callable[..., dict[str, Any]]] = {
     "calculator": make_calculator, "parallel": make_parallel, "python": make_python, "web_search": make_web,
     "knowledge_base": make_knowledge, "fetch_url": make_fetch, "no_tool": make_chat, "irrelevant": make_unserved,
+    "ocr": make_ocr, "speech_to_text": make_transcribe, "text_to_speech": make_speak,
 }
 NEEDED = {"calculator": ["calculator"], "parallel": ["calculator"], "python": ["python"], "web_search": ["web_search"],
-          "knowledge_base": ["knowledge_base"], "fetch_url": ["fetch_url"], "no_tool": [], "irrelevant": []}
+          "knowledge_base": ["knowledge_base"], "fetch_url": ["fetch_url"], "no_tool": [], "irrelevant": [],
+          "ocr": ["ocr"], "speech_to_text": ["speech_to_text"], "text_to_speech": ["text_to_speech"]}
 
 
 def quoted_value(value: str) -> str:
@@ -304,10 +411,11 @@ def quoted_value(value: str) -> str:
 
 
 def offered_tools(kind: str, rng: random.Random, all_tools_share: float) -> list[str]:
-    """All five tools (as the app offers them) or the needed ones plus a few others, shuffled."""
-    if rng.random() < all_tools_share:
-        return list(TOOL_NAMES)
+    """All five tools (as the app offers them), after them the media tool a media kind needs (as
+    the UI adds it to the turn), or the needed ones plus a few of the five, shuffled."""
     needed = NEEDED[kind]
+    if rng.random() < all_tools_share:
+        return list(TOOL_NAMES) + [name for name in needed if name in MEDIA_TOOLS]
     others = [name for name in TOOL_NAMES if name not in needed]
     count = rng.randint(1 if not needed else 0, 2)
     chosen = needed + rng.sample(others, count)
@@ -338,7 +446,8 @@ def build_scenarios(split: Split, per_kind: int, seed: int = 0, kinds: tuple[str
                     unique: bool | None = None) -> list[Scenario]:
     """`per_kind` scenarios of each kind, alternating English and Chinese, in a fixed order for
     (split, per_kind, seed). The held-out splits (val, test, legacy) always offer all five tools, as
-    the app does, and keep no two items with the same request; training offers all five in half the cases."""
+    the app does (and a media kind's tool after them), and keep no two items with the same request;
+    training offers all five in half the cases. `kinds`: `KINDS` unless asked, e.g. `MEDIA_KINDS`."""
     observer = observer or Observer()
     evaluated = split != "train"
     share = all_tools_share if all_tools_share is not None else (1.0 if evaluated else 0.5)
@@ -362,9 +471,14 @@ def build_scenarios(split: Split, per_kind: int, seed: int = 0, kinds: tuple[str
 
 HELD_OUT_SIZES: dict[Split, int] = {"val": 40, "test": 60, "legacy": 16}
 """Items per kind of each held-out split as the benchmarks ask them (eval/lingxi_tools.py)."""
+MEDIA_HELD_OUT_SIZES: dict[Split, int] = {"val": 40, "test": 60}
+"""Items per media kind of `lingxi_tools_media_val` and `lingxi_tools_media` (there is no legacy share)."""
 
 
 def held_out_scenarios(observer: Observer | None = None) -> list[Scenario]:
-    """Every item the held-out benchmarks ask (validation and test), for leakage checks of training data."""
+    """Every item the held-out benchmarks ask (validation and test, media included), for leakage
+    checks of training data."""
     observer = observer or Observer()
-    return [s for split, per_kind in HELD_OUT_SIZES.items() for s in build_scenarios(split, per_kind, observer=observer)]
+    sized = [(split, per_kind, KINDS) for split, per_kind in HELD_OUT_SIZES.items()]
+    sized += [(split, per_kind, MEDIA_KINDS) for split, per_kind in MEDIA_HELD_OUT_SIZES.items()]
+    return [s for split, per_kind, kinds in sized for s in build_scenarios(split, per_kind, kinds=kinds, observer=observer)]

@@ -490,3 +490,40 @@ UNSERVED_ANSWERS = {
     "en": "Sorry, I can't {action}: none of the tools I have ({tools}) can do that. You could do it in an app made for it.",
     "zh": "抱歉，我无法{action}：我现有的工具（{tools}）都做不到这件事。你可以用专门的应用来完成。",
 }
+
+
+# ---- media: files the user attaches, speech the user asks for ----------------------------------------
+# The banks of these kinds live in the split modules only (train_phrasings.py and compose_media.py,
+# val_phrasings.py, test_phrasings.py): nothing of them is here, so the legacy split never has any.
+@dataclass(frozen=True)
+class Picture:
+    """An image the user attaches (`file`, as the workspace names it) and the lines OCR reads in it.
+
+    `thing` is what a request calls it ("receipt", "小票"); a correct answer quotes every one of `keys`.
+    """
+
+    file: str
+    thing: str
+    lines: tuple[str, ...]
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Recording:
+    """An audio file the user attaches and what speech recognition hears in it.
+
+    `language` is the one spoken ("en" or "zh", as Whisper detects it), whatever the request's.
+    """
+
+    file: str
+    thing: str
+    language: str
+    transcript: str
+    keys: tuple[str, ...]
+
+
+OCR_ANSWERS = {"en": "Here is the text on the {thing}:\n{text}", "zh": "{thing}上的文字如下：\n{text}"}
+TRANSCRIPT_ANSWERS = {"en": "Here is what the {thing} says:\n{text}", "zh": "这段{thing}的内容是：\n{text}"}
+SPEECH_ANSWERS = {"en": "Done: I read it aloud into {file}, which you can play from this conversation's files.",
+                  "zh": "好了，已经用英文语音念出来了，音频文件是 {file}，可以在本对话的文件里播放。"}
+"""Only an English voice is installed (tools/text_to_speech.py): a Chinese request asks for English text."""

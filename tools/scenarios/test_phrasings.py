@@ -6,13 +6,14 @@ what a model does with requests it has never seen. The test split therefore read
 module, every entry of each bank, and nothing here may overlap with `phrasings.py` (train and
 the legacy test split), `train_phrasings.py` (train only) or `val_phrasings.py` (validation): no
 shared request wording or template, and no shared entity (web topic, note project, page URL,
-Python word). `tests/test_tool_scenarios.py` checks both halves of that rule. The data classes
-and the answer templates (`WEB_ANSWER_PREFIX`, `NOTE_ANSWERS`, `UNSERVED_ANSWERS`,
+Python word; for the media kinds the attached file names and the texts read, heard or spoken).
+`tests/test_tool_scenarios.py` and `tests/test_media_scenarios.py` check both halves of that
+rule. The data classes and the answer templates (`WEB_ANSWER_PREFIX`, `NOTE_ANSWERS`, `UNSERVED_ANSWERS`,
 `PARALLEL_SLOTS`) are those of `phrasings.py`.
 """
 from __future__ import annotations
 
-from tools.scenarios.phrasings import CalcPhrasing, Fact, Note, Page, PythonPhrasing
+from tools.scenarios.phrasings import CalcPhrasing, Fact, Note, Page, Picture, PythonPhrasing, Recording
 
 CALCULATOR = {
     "en": [
@@ -715,3 +716,112 @@ UNSERVED = {
         ("在家庭群里说一声晚饭七点开始。", "在群聊里发消息"),
     ],
 }
+
+
+# ---- media (`lingxi_tools_media`): images to read, recordings to transcribe, English to speak ----------
+OCR_REQUESTS = {
+    "en": ["Tell me what the {thing} says.", "Can you read the text in this {thing} for me?",
+           "Please type out everything written on this {thing}.", "I can't make out this {thing}. What's written on it?",
+           "Copy the words off this {thing} so I can paste them.", "What's on the {thing} I just attached?",
+           "Read this {thing} and tell me exactly what it says.", "Could you get the text out of this {thing}?"],
+    "zh": ["{thing}上写的是什么？", "帮我把这张{thing}上的字识别出来。", "这张{thing}上的文字能帮我打出来吗？",
+           "看不清{thing}上的字，帮我读一下。", "把{thing}里的文字提取出来给我。", "我刚发的{thing}上写了什么？",
+           "识别一下这张{thing}的内容。", "帮我看看这张{thing}，上面写着啥？"],
+}
+PICTURES = {
+    "en": [
+        Picture("receipt_0412.jpg", "receipt", ("CORNER GROCER", "Oat milk 1L  2.49", "Rye bread  3.10", "TOTAL  5.59 EUR"),
+                ("5.59", "Rye bread")),
+        Picture("IMG_20240611_0933.jpg", "sign", ("CAUTION", "Wet floor", "Cleaning in progress until 10:30"),
+                ("Wet floor", "10:30")),
+        Picture("whiteboard.png", "whiteboard", ("Q3 roadmap", "1. Migrate billing to v2", "2. Hire two testers",
+                                                 "Review: 19 Sept"), ("Migrate billing", "19 Sept")),
+        Picture("business_card_mei.jpg", "business card", ("Mei Tanaka", "Senior Architect, Northfield Studio",
+                                                           "+44 20 7946 0321", "mei.tanaka@northfield.example"),
+                ("Mei Tanaka", "7946 0321")),
+        Picture("parking_notice.png", "notice", ("RESIDENTS ONLY", "Permit zone C", "Mon-Sat 8am-6pm"),
+                ("Permit zone C", "8am-6pm")),
+        Picture("screenshot_error.png", "screenshot", ("Update failed", "Error 0x80070643",
+                                                       "Restart your device and try again."), ("0x80070643",)),
+        Picture("boarding_pass.jpg", "boarding pass", ("BOARDING PASS", "Flight KX 2087", "Gate B14", "Boarding 06:45",
+                                                       "Seat 23C"), ("B14", "23C")),
+        Picture("menu_board.jpg", "menu", ("TODAY'S SPECIALS", "Leek soup  6.50", "Grilled trout  14.00",
+                                           "Lemon tart  5.00"), ("Grilled trout", "14.00")),
+    ],
+    "zh": [
+        Picture("购物小票.jpg", "小票", ("鲜丰超市", "牛奶 2盒 13.80", "鸡蛋 1盒 15.90", "合计 29.70元"), ("29.70", "鸡蛋")),
+        Picture("停水通知.png", "通知", ("停水通知", "因管道维修，6月18日 9:00-17:00 停水", "请提前储水"),
+                ("6月18日", "停水")),
+        Picture("名片_陈经理.jpg", "名片", ("陈立新", "华远物流 销售经理", "电话 139 0571 2264"), ("陈立新", "139 0571 2264")),
+        Picture("快递单.jpg", "快递单", ("收件人：周雨桐", "地址：杭州市文三路 88 号", "运单号 SF1408 3326 7751"),
+                ("周雨桐", "SF1408 3326 7751")),
+        Picture("药品标签.jpg", "药品标签", ("布洛芬缓释胶囊", "用法：一次1粒，一日2次", "饭后服用"), ("一次1粒", "一日2次")),
+        Picture("课程表.png", "课程表", ("周三", "第1节 语文", "第2节 数学", "第3节 体育"), ("语文", "体育")),
+        Picture("IMG_4471.jpg", "海报", ("春季读书会", "4月20日 周六 下午2点", "市图书馆三楼报告厅"), ("4月20日", "三楼报告厅")),
+        Picture("截图_报错.png", "截图", ("登录失败", "错误代码 E1042", "请检查网络后重试"), ("E1042",)),
+    ],
+}
+TRANSCRIBE_REQUESTS = {
+    "en": ["Can you transcribe this {thing}?", "What's being said in this {thing}?",
+           "Please write out this {thing} word for word.", "I can't listen right now. What does the {thing} say?",
+           "Turn this {thing} into text for me.", "Give me a written version of the {thing} I attached.",
+           "What did they say in this {thing}?", "Could you type up this {thing}?"],
+    "zh": ["帮我把这段{thing}转成文字。", "这段{thing}里说了什么？", "我现在不方便听，{thing}里讲的是啥？",
+           "把这段{thing}的内容打成文字给我。", "听一下这段{thing}，告诉我说了什么。", "这段{thing}能帮我整理成文字吗？",
+           "帮我识别一下这段{thing}。", "我刚发的{thing}里说的什么？"],
+}
+RECORDINGS = {
+    "en": [
+        Recording("voice_memo_0307.m4a", "voice memo", "en", "Remind me to renew the car insurance before the twelfth "
+                  "and to pick up the dry cleaning on Friday.", ("car insurance", "dry cleaning")),
+        Recording("voicemail_dentist.mp3", "voicemail", "en", "Hi, this is Lakeside Dental calling to confirm your "
+                  "appointment on Tuesday at nine fifteen. Please call us if you need to reschedule.",
+                  ("Tuesday", "nine fifteen")),
+        Recording("standup_clip.wav", "recording", "en", "Yesterday I finished the login page. Today I'm starting on "
+                  "the export feature, and I'm blocked on the staging database.", ("export feature", "staging database")),
+        Recording("lecture_part2.mp3", "lecture clip", "en", "Photosynthesis turns light energy into chemical energy, "
+                  "and it happens mostly in the chloroplasts of leaf cells.", ("chloroplasts",)),
+        Recording("interview_q4.m4a", "interview clip", "en", "I moved to the city in 2009 and opened the bakery two "
+                  "years later with my sister.", ("2009", "bakery")),
+        Recording("shopping_list.ogg", "voice note", "en", "We need rice, two onions, a bag of spinach and some dish "
+                  "soap.", ("spinach", "dish soap")),
+        Recording("directions_from_ana.m4a", "voice message", "en", "Take the second exit at the roundabout, then turn "
+                  "left after the petrol station. Our house is the blue one.", ("second exit", "petrol station")),
+        Recording("podcast_intro.mp3", "podcast intro", "en", "Welcome back to Small Talk Science, the show where we "
+                  "answer one curious question every week.", ("Small Talk Science",)),
+    ],
+    "zh": [
+        Recording("会议录音.m4a", "会议录音", "zh", "下周一上午十点开项目复盘会，请各组提前准备好进度表。", ("下周一", "进度表")),
+        Recording("语音留言_0915.mp3", "语音留言", "zh", "你好，我是楼下物业，明天下午要检修电梯，两点到四点暂停使用。",
+                  ("检修电梯", "两点到四点")),
+        Recording("妈妈的语音.m4a", "语音", "zh", "周末回家吃饭吧，我做了你爱吃的糖醋排骨，记得带把伞。", ("糖醋排骨", "带把伞")),
+        Recording("课堂录音_第三讲.wav", "课堂录音", "zh", "今天我们讲勾股定理，直角三角形两条直角边的平方和等于斜边的平方。",
+                  ("勾股定理", "斜边")),
+        Recording("备忘_买菜.ogg", "语音备忘", "zh", "记得买两斤西红柿、一把香菜，还有一桶花生油。", ("西红柿", "花生油")),
+        Recording("采访片段.mp3", "采访录音", "zh", "我在这个村子当了二十年的乡村教师，最开心的是看到学生考上大学。",
+                  ("二十年", "乡村教师")),
+        Recording("meeting_en.m4a", "录音", "en", "Let's move the client demo to Thursday afternoon and send the slides "
+                  "by Wednesday.", ("Thursday", "slides")),
+        Recording("导航语音.wav", "语音", "zh", "前方五百米右转进入中山路，然后直行两公里到达目的地。", ("中山路", "两公里")),
+    ],
+}
+SPEAK_REQUESTS = {
+    "en": ["Read this paragraph aloud for me: {text}", "Can you say this out loud? {text}",
+           "Turn this into speech, please: {text}", "I want to hear how this sounds: {text}",
+           "Make an audio clip of this sentence: {text}", "Please read the following aloud: {text}",
+           "Convert this text to an audio file: {text}", "Speak this for me so I can practise along: {text}"],
+    "zh": ["把这句英文念出来：{text}", "帮我用英语读一下这段话：{text}", "这句英文怎么读？念给我听：{text}",
+           "把下面这段英文转成语音：{text}", "请朗读这句话：{text}", "我想听听这句的发音：{text}",
+           "帮我生成这段英文的音频：{text}", "读一遍给我听：{text}"],
+}
+SPEECH_TEXTS = [
+    "The library closes early on public holidays.", "Please keep your ticket until the end of the journey.",
+    "Thank you all for coming to our little celebration tonight.", "Could you tell me the way to the nearest pharmacy?",
+    "Our flight has been delayed by forty minutes.", "Practice makes progress, not perfection.",
+    "I would like to order a vegetable curry and a glass of water.",
+    "The museum tour begins at the main entrance at eleven.", "Remember to water the tomatoes before you leave.",
+    "Happy birthday, Grandpa, we love you very much.", "The quarterly report is attached for your review.",
+    "Turn left at the bakery and walk two blocks north.", "Mind the gap between the train and the platform.",
+    "She sells seashells by the seashore.",
+]
+"""English only: the one installed voice is English (a Chinese request asks for English text too)."""

@@ -150,3 +150,43 @@ PAGE_REQUESTS = {
     "zh": ["看看 {url} 这个页面写了啥。", "这个链接讲的是什么：{url}", "帮我浏览一下 {url}，说说主要内容。",
            "我没空看 {url}，帮我概括下。", "打开这个网址 {url}，总结一下。", "抓取 {url}，告诉我重点。"],
 }
+
+# ---- media: the requests; the files and texts are composed (compose_media.py) -------------------------
+OCR_REQUESTS = {
+    "en": ["Read the text in this {thing}.", "What text is in this {thing}?", "Can you OCR this {thing}?",
+           "Tell me what's printed on this {thing}.", "Scan this {thing} and give me the text.",
+           "What does it say on this {thing}?", "Please get the writing off this {thing}.",
+           "I took a photo of a {thing}. What does it say?", "Can you read this {thing}? The print is tiny.",
+           "What are the words on this {thing}?", "Pull out the text from the {thing} I uploaded.", "Read me the {thing}.",
+           "Need the text from this {thing}, please.", "My eyes are tired; what's on this {thing}?",
+           "Grab the text from this {thing} for me.", "Hey, what's written here? It's a {thing}."],
+    "zh": ["识别这张{thing}上的字。", "{thing}上的文字是什么？", "帮我OCR一下这张{thing}。", "这张{thing}上印着什么字？",
+           "拍了张{thing}，上面写着什么？", "{thing}上的字太小了，帮我看看写的啥。", "扫描一下这张{thing}，把文字给我。",
+           "这张{thing}上都写了哪些内容？", "帮忙看下{thing}上的字。", "图片里的{thing}写着什么？", "能认出这张{thing}上的字吗？",
+           "把{thing}上的文字转成文本。", "给我看看这张{thing}上写的内容。", "这是一张{thing}，上面的字帮我识别下。",
+           "我上传了一张{thing}，里面写的是啥？", "麻烦把这张{thing}的文字整理出来。"],
+}
+TRANSCRIBE_REQUESTS = {
+    "en": ["Please transcribe this {thing}.", "What's in this {thing}? Write it down for me.",
+           "Can you listen to the {thing} and tell me what it says?", "I need a transcript of the {thing} I uploaded.",
+           "Put this {thing} into words, please.", "What does the speaker say in this {thing}?",
+           "Jot down what's said in this {thing}.", "Make a text version of this {thing}.",
+           "Could you note down everything in this {thing}?", "Speech to text on this {thing}, please.",
+           "Tell me word for word what this {thing} says.", "I'm on a train without headphones. What's in the {thing}?",
+           "Here's a {thing}. Transcribe it?", "Write up the {thing} I just shared."],
+    "zh": ["把这段{thing}转写一下。", "这段{thing}的内容帮我写下来。", "帮我听写这段{thing}。", "{thing}里讲了些什么？帮我整理出来。",
+           "把{thing}识别成文字。", "这段{thing}说了啥，写给我看看。", "我在开会不方便听，帮我把{thing}转成文本。",
+           "能把这段{thing}变成文字吗？", "帮我记下这段{thing}里的话。", "语音转文字：这段{thing}。",
+           "这段{thing}太长了，帮我转成文字看。", "帮我把{thing}的内容一字不差地写出来。", "上传了一段{thing}，帮我转写。",
+           "麻烦听一下{thing}，把内容打出来。"],
+}
+SPEAK_REQUESTS = {
+    "en": ["Read this out for me: {text}", "Say the following: {text}", "Can you make this into an audio file? {text}",
+           "Text to speech, please: {text}", "Read aloud: {text}", "Let me hear this sentence spoken: {text}",
+           "Please voice this line: {text}", "Create a spoken version of: {text}", "How would this sound read aloud? {text}",
+           "Narrate this for me: {text}", "Produce an audio clip saying: {text}", "Could you speak this text? {text}"],
+    "zh": ["用英文语音读这段：{text}", "帮我把这句话转成英语音频：{text}", "这段英文我想听一下：{text}", "朗读下面的英文句子：{text}",
+           "请给这句英文配个音：{text}", "帮我读出这句英语：{text}", "我在练口语，帮我把这句念一遍：{text}",
+           "把这段话做成语音文件：{text}", "文字转语音：{text}", "这句英语的读音是怎样的？读给我听：{text}", "给我念念这句：{text}",
+           "能帮我朗读这段英文吗？{text}"],
+}

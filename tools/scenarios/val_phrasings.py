@@ -5,13 +5,14 @@ model does with requests it has never seen, and must not leak the test split int
 The val split therefore reads only this module, every entry of each bank, and nothing here may
 overlap with `phrasings.py` (train and test) or `train_phrasings.py` (train only): no shared
 request wording or template, and no shared entity (web topic, note project, page URL, Python
-word). `tests/test_tool_scenarios.py` checks both halves of that rule. The data classes and the
-answer templates (`WEB_ANSWER_PREFIX`, `NOTE_ANSWERS`, `UNSERVED_ANSWERS`, `PARALLEL_SLOTS`)
+word; for the media kinds the attached file names and the texts read, heard or spoken).
+`tests/test_tool_scenarios.py` and `tests/test_media_scenarios.py` check both halves of that
+rule. The data classes and the answer templates (`WEB_ANSWER_PREFIX`, `NOTE_ANSWERS`, `UNSERVED_ANSWERS`, `PARALLEL_SLOTS`)
 are those of `phrasings.py`.
 """
 from __future__ import annotations
 
-from tools.scenarios.phrasings import CalcPhrasing, Fact, Note, Page, PythonPhrasing
+from tools.scenarios.phrasings import CalcPhrasing, Fact, Note, Page, Picture, PythonPhrasing, Recording
 
 CALCULATOR = {
     "en": [
@@ -482,3 +483,85 @@ UNSERVED = {
         ("出门前帮我把家里的安防系统打开。", "控制安防系统"),
     ],
 }
+
+
+# ---- media (`lingxi_tools_media_val`): images to read, recordings to transcribe, English to speak -----
+OCR_REQUESTS = {
+    "en": ["What's written on this {thing}?", "Please read out the text from this {thing}.",
+           "Can you tell me what this {thing} says?", "Extract the text from this {thing}, please.",
+           "I need the words on this {thing} as text.", "Help me read this {thing}."],
+    "zh": ["这张{thing}上写了些什么？", "帮我读一下{thing}上的文字。", "请识别{thing}里的文字。",
+           "{thing}上的内容帮我转成文字。", "这张{thing}写的啥，帮我看看。", "帮我把{thing}上的字抄下来。"],
+}
+PICTURES = {
+    "en": [
+        Picture("invoice_7781.png", "invoice", ("INVOICE 7781", "Web design, 12 hours", "Amount due: 960.00 USD",
+                                                "Due 30 June"), ("960.00", "30 June")),
+        Picture("fridge_note.jpg", "note", ("Gone to the gym", "Back at 7", "Feed the cat!"), ("gym", "Feed the cat")),
+        Picture("street_sign.jpg", "street sign", ("Maple Avenue", "No entry 7am-9am"), ("Maple Avenue", "7am-9am")),
+        Picture("wifi_details.png", "card", ("Guest Wi-Fi", "Network: Guesthouse_5G", "Password: sunnyday2024"),
+                ("Guesthouse_5G", "sunnyday2024")),
+        Picture("prescription_scan.jpg", "label", ("Amoxicillin 500 mg", "Take one capsule three times a day",
+                                                   "Finish the full course"), ("Amoxicillin", "three times a day")),
+        Picture("event_flyer.png", "flyer", ("Open Mic Night", "Friday 8 pm", "The Blue Door, 14 Mill Lane"),
+                ("Open Mic Night", "14 Mill Lane")),
+    ],
+    "zh": [
+        Picture("发票_0623.jpg", "发票", ("增值税普通发票", "办公用品一批", "价税合计 ¥1,280.00"), ("1,280.00", "办公用品")),
+        Picture("停车告示.jpg", "告示", ("内部车位", "外来车辆禁止停放", "违者拖车"), ("禁止停放", "拖车")),
+        Picture("便条.png", "便条", ("我去接孩子了", "饭在锅里，热一下就能吃", "六点前回来"), ("接孩子", "六点前")),
+        Picture("火车票.jpg", "车票", ("G1376次", "上海虹桥→南京南", "08:12开", "05车12F号"), ("G1376", "05车12F号")),
+        Picture("说明书截图.png", "截图", ("首次使用请充电4小时", "长按电源键3秒开机"), ("充电4小时", "3秒")),
+        Picture("菜单_面馆.jpg", "菜单", ("招牌牛腩面 28元", "酸辣粉 16元", "卤蛋 3元"), ("牛腩面", "28元")),
+    ],
+}
+TRANSCRIBE_REQUESTS = {
+    "en": ["Transcribe this {thing} for me, please.", "Can you write down what's said in this {thing}?",
+           "What is the {thing} about? I need the exact words.", "Convert this {thing} to text.",
+           "Please listen to this {thing} and write it out.", "Get me a transcript of this {thing}."],
+    "zh": ["请把这段{thing}转写成文字。", "这段{thing}说的是什么？", "帮我听听这段{thing}讲了啥。",
+           "把{thing}里的话逐字记下来。", "给这段{thing}出个文字稿。", "这段{thing}我听不清，帮我转成文字吧。"],
+}
+RECORDINGS = {
+    "en": [
+        Recording("memo_garden.m4a", "voice memo", "en", "Buy compost and a new hose for the garden, and call Priya "
+                  "about Saturday.", ("compost", "Priya")),
+        Recording("voicemail_garage.mp3", "voicemail", "en", "Hello, it's Dave from the garage. Your car is ready and the "
+                  "bill comes to two hundred and ten pounds.", ("car is ready", "two hundred and ten")),
+        Recording("team_update.wav", "recording", "en", "The launch is pushed back one week because the payment "
+                  "provider needs more testing.", ("one week", "payment provider")),
+        Recording("history_lesson.mp3", "lesson recording", "en", "The printing press spread across Europe in the late "
+                  "fifteenth century.", ("printing press", "fifteenth century")),
+        Recording("note_to_self.ogg", "voice note", "en", "Pack the charger, the passport and the gift for Aunt Rosa.",
+                  ("passport", "Aunt Rosa")),
+        Recording("tour_guide.m4a", "tour recording", "en", "On your right is the old town hall, built in 1820 and "
+                  "restored after the flood.", ("town hall", "1820")),
+    ],
+    "zh": [
+        Recording("家长会录音.m4a", "录音", "zh", "下学期开学时间是九月一号，请家长提前给孩子准备好校服。", ("九月一号", "校服")),
+        Recording("快递员留言.mp3", "语音留言", "zh", "您好，您的包裹放在小区门口的快递柜了，取件码是四六二八。",
+                  ("快递柜", "四六二八")),
+        Recording("爸爸的语音.m4a", "语音", "zh", "车已经修好了，明天早上我开过去接你。", ("修好了", "明天早上")),
+        Recording("讲座片段.wav", "讲座录音", "zh", "睡眠不足会影响记忆力，成年人每天最好睡七到八个小时。",
+                  ("记忆力", "七到八个小时")),
+        Recording("备忘录音.ogg", "语音备忘", "zh", "周五前交房租，顺便把水电费也交了。", ("房租", "水电费")),
+        Recording("client_call.mp3", "录音", "en", "We'd like to increase the order to five hundred units if you can "
+                  "deliver by the end of the month.", ("five hundred units", "end of the month")),
+    ],
+}
+SPEAK_REQUESTS = {
+    "en": ["Please read this out loud: {text}", "Could you turn this sentence into audio? {text}",
+           "Say this aloud so I can hear it: {text}", "Generate speech for this text: {text}",
+           "Read the following sentence to me: {text}", "I'd like an audio version of this: {text}"],
+    "zh": ["请把这句英文读出来：{text}", "帮我把这段英文变成语音：{text}", "用英语朗读一下：{text}",
+           "这句英文读给我听听：{text}", "生成这句话的语音：{text}", "念一下这段英文：{text}"],
+}
+SPEECH_TEXTS = [
+    "The meeting has moved to the second floor.", "Welcome to the spring open day at our school.",
+    "Please switch off your phones during the performance.",
+    "I'm sorry I missed your call, I'll ring you back after lunch.",
+    "The next bus to the city centre leaves in five minutes.", "Every small step counts when you learn a language.",
+    "Could I have the bill, please?", "Congratulations on your new job, we are very proud of you.",
+    "Store in a cool, dry place away from sunlight.", "The swimming pool is closed for cleaning on Mondays.",
+]
+"""English only: the one installed voice is English (a Chinese request asks for English text too)."""

@@ -3,8 +3,11 @@
 Two sources, both rendered with the registry's own tool schemas:
 
 - `convert_scenarios`: the training split of tools/scenarios (calculator, parallel calculator
-  calls, python, web search, knowledge base, page fetch, chat that needs no tool, and requests no
-  offered tool serves), English and Chinese. The test split, which `lingxi_tools` evaluates, is
+  calls, python, web search, knowledge base, page fetch, chat that needs no tool, requests no
+  offered tool serves, and the media kinds: an attached image read with `ocr`, an attached
+  recording transcribed with `speech_to_text`, English text spoken with `text_to_speech`, each
+  offered with its media tool as the web UI offers it), English and Chinese. The validation and
+  test splits, which `lingxi_tools`, `lingxi_tools_media` and their `_val` twins evaluate, are
   never produced here.
 - `convert_public_chat`: the glaive demos' conversations without calls (and the identity set),
   re-offered Lingxi's tools: chat the model should answer directly, and requests none of the
@@ -23,7 +26,7 @@ import random
 import re
 from pathlib import Path
 
-from tools.scenarios import KINDS, TOOL_NAMES, Observer, Scenario, build_scenarios, tool_schemas
+from tools.scenarios import KINDS, MEDIA_KINDS, TOOL_NAMES, Observer, Scenario, build_scenarios, tool_schemas
 from tools.scenarios.generate import offered_tools
 from training.conversation import Conversation, Problem, cjk_share, fill_placeholders
 from training.converters import Converted, refuse_eval_data
@@ -33,6 +36,8 @@ _ANNOTATION = re.compile(r"<<([^=<>]+)=([^<>]+)>>")
 GSM8K_EVAL_LINES = 500
 """`gsm8k_agent --limit N` reads the first lines of train.jsonl; training skips at least these."""
 GSM8K_ANSWERS = ("The answer is {value}.", "So the answer is {value}.", "That makes {value} in total: the answer is {value}.")
+BUILT_KINDS = KINDS + MEDIA_KINDS
+"""The scenario kinds `convert_scenarios` renders (and `tool_use_weights` may weigh)."""
 
 
 def scenario_conversation(scenario: Scenario) -> Conversation:
@@ -42,10 +47,11 @@ def scenario_conversation(scenario: Scenario) -> Conversation:
 
 def convert_scenarios(per_kind: int, seed: int = 0, weights: dict[str, float] | None = None,
                       all_tools_share: float = 0.5, observer: Observer | None = None) -> Converted:
-    """`per_kind` training conversations of each scenario kind (times its weight, if given)."""
+    """`per_kind` training conversations of each scenario kind, media kinds included (times its
+    weight, if given)."""
     result = Converted("lingxi_tool_use")
     observer = observer or Observer()
-    for kind in KINDS:
+    for kind in BUILT_KINDS:
         count = round(per_kind * (weights or {}).get(kind, 1.0))
         if count <= 0:
             continue
