@@ -38,8 +38,9 @@ METHOD_RECIPES = {"lora": "lora_toolcall", "qlora": "qlora_toolcall", "full": "f
 """The shipped recipe whose learning rate, rank and max length a method starts from."""
 BASE_MODELS = ["bundled"]
 """Offered as the base; any other spec `lingxi train` takes (a .gguf, a Hugging Face folder or id) can be typed."""
-EVAL_BENCHES = ["lingxi_tools_val", "lingxi_tools_legacy", "bfcl_simple", "bfcl_irrelevance", "mmlu", "ceval"]
-"""What the page offers to evaluate on; the tool-use validation split first (choices are made there:
+EVAL_BENCHES = ["lingxi_tools_val", "lingxi_tools_media_val", "lingxi_tools_legacy", "bfcl_simple", "bfcl_irrelevance",
+                "mmlu", "ceval"]
+"""What the page offers to evaluate on; the tool-use validation splits first (choices are made there:
 the test split only reports, in cards)."""
 _FAILURES_SHOWN = 50
 _PREVIEW = 3
