@@ -346,9 +346,24 @@ def test_built_training_set_has_media_examples_offering_the_media_tool():
     for conversation in convert_scenarios(6).conversations:
         assert not [p for p in conversation.validate() if p.severity == "error"]
         kind = conversation.source.split(":")[1]
-        if kind not in MEDIA_KINDS:
-            assert not set(conversation.tool_names()) & set(MEDIA_KINDS)
+        if kind not in MEDIA_KINDS:  # a media tool may be offered (test below), never called
+            assert not {call["function"]["name"] for call in conversation.calls()} & set(MEDIA_KINDS)
             continue
         system = DEFAULT_TOOL_FORMAT.prepare_messages(conversation.messages, conversation.tools)[0]
         assert system["role"] == "system" and f'"name": "{MEDIA_TOOL[kind]}"' in system["content"]
         assert conversation.calls()[0]["function"]["name"] == MEDIA_TOOL[kind]
+
+
+def test_other_training_kinds_are_sometimes_offered_a_media_tool_they_do_not_need(observer):
+    from tools.scenarios.generate import UNNEEDED_MEDIA_SHARE
+
+    train = build_scenarios("train", 100, observer=observer)
+    offered = [s for s in train if set(s.tools) & set(MEDIA_KINDS)]
+    assert abs(len(offered) / len(train) - UNNEEDED_MEDIA_SHARE) < 0.04
+    assert {s.kind for s in offered} == set(KINDS)  # every kind, chat and unserved too
+    assert not [s for s in offered if {call["name"] for call in s.calls} & set(MEDIA_KINDS)]
+    unserved = next(s for s in offered if s.kind == "irrelevant")
+    media_tool = next(tool for tool in unserved.tools if tool in MEDIA_KINDS)
+    assert media_tool in unserved.answer  # the refusal names every tool offered
+    for split, per_kind in (("val", 40), ("test", 60), ("legacy", 16)):
+        assert not [s for s in build_scenarios(split, per_kind, observer=observer) if set(s.tools) & set(MEDIA_KINDS)]

@@ -428,15 +428,31 @@ ITEM_PREFIX: dict[Split, str] = {"legacy": "test", "test": "test2"}
 first test split, so its earlier runs still pair item by item; the new test split's ids differ."""
 
 
+UNNEEDED_MEDIA_SHARE = 0.125
+"""Share of the training conversations of the other kinds that are also offered a media tool they
+do not need (as a turn with an attachment, or with text_to_speech ticked, offers one), so that a
+model learns that a media tool offered is not a media tool to call."""
+
+
+def with_unneeded_media_tool(tools: list[str], kind: str, split: Split, scenario_id: str) -> list[str]:
+    """``tools``, in `UNNEEDED_MEDIA_SHARE` of training scenarios of a kind that needs no media tool
+    with one appended. Drawn from a stream of its own, keyed by the scenario's id, so that every
+    other draw of the split (and so its requests) stays as it was."""
+    if split != "train" or kind in MEDIA_KINDS:
+        return tools
+    rng = random.Random(f"unneeded-media-{scenario_id}")
+    return tools + [rng.choice(MEDIA_TOOLS)] if rng.random() < UNNEEDED_MEDIA_SHARE else tools
+
+
 def make_scenario(kind: str, language: Language, split: Split, rng: random.Random, observer: Observer,
                   index: int, all_tools_share: float = 1.0) -> Scenario:
-    tools = offered_tools(kind, rng, all_tools_share)
+    scenario_id = f"{ITEM_PREFIX.get(split, split)}-{kind}-{language}-{index}"
+    tools = with_unneeded_media_tool(offered_tools(kind, rng, all_tools_share), kind, split, scenario_id)
     if kind == "irrelevant":
         fields = make_unserved(language, split, rng, observer, tools)
     else:
         fields = MAKERS[kind](language, split, rng, observer)
-    scenario = Scenario(id=f"{ITEM_PREFIX.get(split, split)}-{kind}-{language}-{index}", kind=kind, language=language, split=split,
-                        tools=tools, **fields)
+    scenario = Scenario(id=scenario_id, kind=kind, language=language, split=split, tools=tools, **fields)
     scenario.observations = [observer.observe(scenario, call["name"], call["arguments"])[1] for call in scenario.calls]
     return scenario
 
