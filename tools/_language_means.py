@@ -49,8 +49,15 @@ def center(vectors: np.ndarray, texts: list[str], kind: str) -> np.ndarray:
     return shifted / np.clip(np.linalg.norm(shifted, axis=1, keepdims=True), 1e-12, None)
 
 
+LATER_BANKS = ("OCR_REQUESTS", "TRANSCRIBE_REQUESTS", "SPEAK_REQUESTS")
+"""Training banks added after the means were computed (the media kinds, 7 December 2026), left out
+so that the shipped means, and the retrieval recipe chosen and measured with them, stay as they
+were. Adding them would move the means by up to 0.012 (their entries are about 0.05)."""
+
+
 def calibration_texts() -> dict[str, list[str]]:
-    """Every string of the training split's phrasing banks, by the language its bank is filed under."""
+    """Every string of the training split's phrasing banks (but `LATER_BANKS`), by the language
+    its bank is filed under."""
     from tools.scenarios import train_phrasings
 
     found: dict[str, list[str]] = {language: [] for language in LANGUAGES}
@@ -66,7 +73,7 @@ def calibration_texts() -> dict[str, list[str]]:
             found[language].append(value)
 
     for name in sorted(vars(train_phrasings)):
-        if name.isupper():
+        if name.isupper() and name not in LATER_BANKS:
             walk(getattr(train_phrasings, name), None)
     return found
 
