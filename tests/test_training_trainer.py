@@ -74,6 +74,17 @@ def test_packing_and_padding_see_the_same_tokens(toy, tmp_path):
     assert losses[True] == pytest.approx(losses[False], rel=1e-4)
 
 
+def test_shared_prefixes_train_on_the_same_loss_with_fewer_tokens(toy, tmp_path):
+    """One batch holding every example, with and without shared prefixes (the toy data's weather
+    and calculator conversations open with the same system prompt): the same loss, fewer tokens."""
+    results = {}
+    for share in (False, True):
+        results[share] = train(config(toy, tmp_path / str(share), share_prefixes=share, batch_size=64, max_steps=1,
+                                      max_examples=12, lora_dropout=0.0))
+    assert results[True].final_loss == pytest.approx(results[False].final_loss, rel=1e-4)
+    assert results[True].tokens < results[False].tokens
+
+
 def test_gradient_accumulation_is_a_mean_over_tokens(toy, tmp_path):
     big = train(config(toy, tmp_path / "big", batch_size=4, grad_accum=1, max_steps=1))
     accumulated = train(config(toy, tmp_path / "acc", batch_size=2, grad_accum=2, max_steps=1))

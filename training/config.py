@@ -125,6 +125,14 @@ class TrainConfig(BaseModel):
         "segments", description="how packed examples are kept apart: per-example attention (sdpa cut at "
                                 "the example boundaries, training/attention.py), position_ids resets "
                                 "(sdpa/flash) or an explicit 4D block mask")
+    pack_length: int | None = Field(None, ge=16, description="tokens per packed row (default: max_length); longer "
+                                                              "rows hold more examples, and more branches of a "
+                                                              "shared prefix")
+    share_prefixes: bool = Field(False, description="examples that open with the same tokens (a system prompt "
+                                                    "with its tools) are packed as one group that evaluates the "
+                                                    "opening once; the same loss and gradients "
+                                                    "(training/prefix_sharing.py). Needs packing_attention "
+                                                    "'segments' on sdpa, or 'block_mask'")
 
     # ---- optimisation ------------------------------------------------------------------------
     batch_size: int = Field(4, ge=1, description="rows (packed) or examples (padded) per micro-batch")
@@ -184,9 +192,20 @@ class TrainConfig(BaseModel):
             raise ValueError(f"tool_use_weights: unknown kind(s) {sorted(unknown)}; kinds: {', '.join(TOOL_USE_KINDS)}")
         if self.task == "pretrain" and self.data_format not in ("auto", "text"):
             raise ValueError("task 'pretrain' reads raw text: data_format must be 'auto' or 'text'")
+        if self.pack_length is not None and self.pack_length < self.max_length:
+            raise ValueError(f"pack_length {self.pack_length} is shorter than max_length {self.max_length}: "
+                             "an example of max_length tokens would not fit a row")
+        if self.share_prefixes and (not self.packing or self.packing_attention == "position_ids"):
+            raise ValueError("share_prefixes needs packing with packing_attention 'segments' or 'block_mask' "
+                             "(position_ids cannot keep one example's branch from another's)")
         return self
 
     # ---- derived -----------------------------------------------------------------------------
+    @property
+    def row_length(self) -> int:
+        """Tokens per packed row."""
+        return self.pack_length or self.max_length
+
     @property
     def run_name(self) -> str:
         return self.name or f"{self.method}-{self.task}"

@@ -166,9 +166,14 @@ class BatchStream:
         self.rank, self.world, self.shuffle = rank, world, shuffle
         self.units: list[Pack] | list[TokenizedExample]
         if config.packing:
-            self.units = pack_examples(examples, config.max_length)
+            self.units = pack_examples(examples, config.row_length, config.share_prefixes)
             logger.info("packed %d examples into %d rows of %d (%.0f%% filled)", len(examples), len(self.units),
-                        config.max_length, 100 * packing_efficiency(self.units, config.max_length))
+                        config.row_length, 100 * packing_efficiency(self.units, config.row_length))
+            if config.share_prefixes:
+                laid_out = sum(len(unit) for unit in self.units)
+                apart = sum(unit.example_tokens for unit in self.units)
+                logger.info("shared prefixes: %d tokens to evaluate instead of %d (%.2fx fewer)",
+                            laid_out, apart, apart / max(laid_out, 1))
         else:
             self.units = list(examples)
         self.batches_per_epoch = len(self._all_groups(0)) // world

@@ -28,6 +28,11 @@ token of the next. (Unpacked, that label is never used either, so packed and unp
 are the same.)
 
 Padding rows of a packed batch form their own "example" (positions from 0, labels ignored).
+
+Shared prefixes (`pack_examples(..., share_prefixes=True)`, training/prefix_sharing.py): examples
+that open with the same tokens go into a row as one group, the opening once and the rest of each
+example as a branch of it; the row then carries `shared_segments` ("segments") or a mask that
+says the same ("block_mask"). position_ids alone cannot say it, so that path refuses them.
 """
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from training.errors import TrainingError
+from training.prefix_sharing import Group, group_examples
 from training.render import IGNORE_INDEX, TokenizedExample
 
 Attention = Literal["position_ids", "block_mask", "segments"]
@@ -48,10 +54,19 @@ class Pack:
     labels: list[int] = field(default_factory=list)
     position_ids: list[int] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
+    """Tokens of each unit in the row: an example, or a group sharing a prefix."""
     ids: list[str | None] = field(default_factory=list)
+    layout: list[tuple[int, list[int]]] = field(default_factory=list)
+    """Each unit as (shared prefix tokens, branch lengths); an example alone is (0, [length])."""
+    example_tokens: int = 0
+    """Tokens of the row's examples laid out apart (more than len() where prefixes are shared)."""
 
     def __len__(self) -> int:
         return len(self.input_ids)
+
+    @property
+    def shares_prefixes(self) -> bool:
+        return any(shared for shared, _ in self.layout)
 
     def add(self, example: TokenizedExample) -> None:
         self.input_ids += example.input_ids
@@ -59,25 +74,42 @@ class Pack:
         self.position_ids += range(len(example))
         self.lengths.append(len(example))
         self.ids.append(example.id)
+        self.layout.append((0, [len(example)]))
+        self.example_tokens += len(example)
+
+    def add_group(self, group: Group) -> None:
+        self.input_ids += group.input_ids
+        self.labels += [IGNORE_INDEX, *group.labels[1:]]
+        self.position_ids += group.position_ids
+        self.lengths.append(len(group))
+        self.ids += group.ids
+        self.layout.append((group.shared, list(group.branch_lengths)))
+        self.example_tokens += group.example_tokens
 
 
-def pack_examples(examples: Sequence[TokenizedExample], max_length: int) -> list[Pack]:
-    """First-fit decreasing: longest examples first, each into the first row with room."""
-    order = sorted(range(len(examples)), key=lambda i: len(examples[i]), reverse=True)
-    packs: list[Pack] = []
-    for index in order:
-        example = examples[index]
+def pack_examples(examples: Sequence[TokenizedExample], max_length: int,
+                  share_prefixes: bool = False) -> list[Pack]:
+    """First-fit decreasing: longest examples first, each into the first row with room.
+    `share_prefixes`: examples with a common opening are first grouped (training/prefix_sharing.py)
+    and the groups packed."""
+    for index, example in enumerate(examples):
         if len(example) > max_length:
             raise TrainingError(f"example {example.id or index} has {len(example)} tokens, more than "
                                 f"max_length {max_length}: render with the same max_length")
-        for pack in packs:
-            if len(pack) + len(example) <= max_length:
-                pack.add(example)
-                break
-        else:
+    units: Sequence[TokenizedExample | Group] = (group_examples(examples, max_length) if share_prefixes
+                                                 else examples)
+    order = sorted(range(len(units)), key=lambda i: len(units[i]), reverse=True)
+    packs: list[Pack] = []
+    for index in order:
+        unit = units[index]
+        pack = next((pack for pack in packs if len(pack) + len(unit) <= max_length), None)
+        if pack is None:
             pack = Pack()
-            pack.add(example)
             packs.append(pack)
+        if isinstance(unit, Group):
+            pack.add_group(unit)
+        else:
+            pack.add(unit)
     return packs
 
 
@@ -104,24 +136,32 @@ def collate_packed(packs: Sequence[Pack], pad_token_id: int,
     import torch
 
     width = max(len(pack) for pack in packs)
-    input_ids, labels, positions, lengths = [], [], [], []
+    shared = any(pack.shares_prefixes for pack in packs)
+    if shared and attention == "position_ids":
+        raise TrainingError("rows with shared prefixes need packing_attention 'segments' or 'block_mask': "
+                            "position_ids cannot say which branch attends to which prefix")
+    input_ids, labels, positions, lengths, layouts = [], [], [], [], []
     for pack in packs:
         pad = width - len(pack)
         input_ids.append(pack.input_ids + [pad_token_id] * pad)
         labels.append(pack.labels + [IGNORE_INDEX] * pad)
         positions.append(pack.position_ids + list(range(pad)))
         lengths.append(pack.lengths + ([pad] if pad else []))
+        layouts.append(pack.layout + ([(0, [pad])] if pad else []))
     batch: dict[str, Any] = {
         "input_ids": torch.tensor(input_ids, dtype=torch.long),
         "labels": torch.tensor(labels, dtype=torch.long),
         "position_ids": torch.tensor(positions, dtype=torch.long),
     }
     if attention == "block_mask":
-        batch["attention_mask"] = block_causal_mask(lengths, width)
+        batch["attention_mask"] = shared_block_mask(layouts, width) if shared else block_causal_mask(lengths, width)
     else:
         batch["use_cache"] = False  # see the module docstring: with a cache, resets are ignored
     if attention == "segments":
-        batch["segment_lengths"] = lengths
+        if shared:
+            batch["shared_segments"] = layouts
+        else:
+            batch["segment_lengths"] = lengths
     return batch
 
 
@@ -140,6 +180,29 @@ def block_causal_mask(lengths: Sequence[Sequence[int]], width: int):
             end = start + length
             mask[row, 0, start:end, start:end] = causal[:length, :length]
             start = end
+    return mask
+
+
+def shared_block_mask(layouts: Sequence[Sequence[tuple[int, Sequence[int]]]], width: int):
+    """(batch, 1, width, width) bool for rows of groups (`Pack.layout`): a prefix attends
+    causally to itself, a branch to its group's prefix and causally to itself."""
+    import torch
+
+    mask = torch.zeros(len(layouts), 1, width, width, dtype=torch.bool)
+    causal = torch.ones(width, width, dtype=torch.bool).tril()
+    for row, layout in enumerate(layouts):
+        start = 0
+        for shared, branches in layout:
+            mask[row, 0, start:start + shared, start:start + shared] = causal[:shared, :shared]
+            branch_start = start + shared
+            for length in branches:
+                end = branch_start + length
+                mask[row, 0, branch_start:end, start:start + shared] = True
+                mask[row, 0, branch_start:end, branch_start:end] = causal[:length, :length]
+                branch_start = end
+            start = branch_start
+        if start != width:
+            raise TrainingError(f"row {row}: groups cover {start} tokens, not {width}")
     return mask
 
 
@@ -183,11 +246,11 @@ def collate_padded(examples: Sequence[TokenizedExample], pad_token_id: int) -> d
 
 def make_batches(examples: Sequence[TokenizedExample], *, max_length: int, batch_size: int,
                  pad_token_id: int, packing: bool = True, attention: Attention = "position_ids",
-                 seed: int = 0) -> list[dict[str, Any]]:
+                 seed: int = 0, share_prefixes: bool = False) -> list[dict[str, Any]]:
     """One epoch of batches. packing=True: rows packed to max_length, `batch_size` rows a batch,
     in a shuffled order; packing=False: length-grouped padded batches of `batch_size` examples."""
     if packing:
-        packs = pack_examples(examples, max_length)
+        packs = pack_examples(examples, max_length, share_prefixes)
         random.Random(seed).shuffle(packs)
         return [collate_packed(packs[i: i + batch_size], pad_token_id, attention)
                 for i in range(0, len(packs), batch_size)]

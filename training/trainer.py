@@ -32,7 +32,7 @@ from typing import Any
 
 from training.checkpoint import (TrainState, install_trainable_only_hooks, latest_checkpoint, list_checkpoints,
                                  load_checkpoint, read_state, save_checkpoint)
-from training.config import TrainConfig, config_to_yaml
+from training.config import ConfigError, TrainConfig, config_to_yaml
 from training.dataset import BatchStream, RunData, loss_tokens, pad_id, prepare_data
 from training.errors import TrainingError
 from training.loss import causal_lm_loss, supports_selective_logits
@@ -45,6 +45,7 @@ RUN_INFO = "lingxi.json"
 """Written beside an adapter or model: base model spec, method, task (read by export)."""
 _DIGEST_FIELDS = ("model", "method", "task", "data", "data_format", "public_sets", "max_examples", "eval_share",
                   "max_length", "packing", "batch_size", "grad_accum", "seed", "lora_r", "lora_target_modules")
+_LAYOUT_FIELDS = ("pack_length", "share_prefixes")
 
 
 @dataclass
@@ -99,6 +100,10 @@ def setup_model(config: TrainConfig):
         from training.attention import use_segmented_attention
 
         if not use_segmented_attention(model):
+            if config.share_prefixes:
+                raise ConfigError(f"share_prefixes: {model.config._attn_implementation} attention cannot take "
+                                  "rows of shared prefixes; set packing_attention: block_mask or "
+                                  "share_prefixes: false")
             logger.info("packing: %s attention takes the packed layout from position_ids",
                         model.config._attn_implementation)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -132,6 +137,9 @@ def make_optimizer(model: Any, config: TrainConfig, total_steps: int):
 def config_digest(config: TrainConfig) -> str:
     """What must not change between a run and its resume (the data order and the weights' shape)."""
     fields = config.model_dump(mode="json", include=set(_DIGEST_FIELDS))
+    # The row layout fixes the data order too; named only when set, so older runs keep their digest.
+    fields.update({name: value for name, value in config.model_dump(mode="json", include=set(_LAYOUT_FIELDS)).items()
+                   if value})
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
 
 
