@@ -51,11 +51,19 @@ def threshold_for(thresholds: Thresholds | float | None, language: str) -> float
     return thresholds.get(language)
 
 
-def call_probability(generator: Any, prompt: str, opening: str) -> float | None:
+def call_probability(generator: Any, prompt: str, opening: str, at_least: float | None = None) -> float | None:
     """P(the continuation of ``prompt`` starts with ``opening``), from a generator that can
-    score a continuation (`continuation_logprob`), else None."""
+    score a continuation (`continuation_logprob`), else None.
+
+    ``at_least``: the caller only asks whether the probability reaches this. A generator that
+    `stops_scoring_below_floor` may then stop once the opening's first tokens are less likely,
+    and return their probability: below ``at_least`` as the whole opening's would be."""
     score = getattr(generator, "continuation_logprob", None)
-    return math.exp(score(prompt, opening)) if score else None
+    if score is None:
+        return None
+    if at_least and getattr(generator, "stops_scoring_below_floor", False):
+        return math.exp(score(prompt, opening, floor=math.log(at_least)))
+    return math.exp(score(prompt, opening))
 
 
 def card_of(adapter: str | None) -> Path | None:

@@ -143,11 +143,55 @@ def test_a_call_opened_by_the_decision_continues_from_the_scored_opening(pair):
               "<|im_start|>user\nWhat is 19 * 21?<|im_end|>\n<|im_start|>assistant\n")
     opening = "<tool_call>\n"
     batched.continuation_logprob(prompt, opening)  # the calibrated decision scores the opening
-    decoded = batched.tokens_decoded
+    decoded, restored = batched.tokens_decoded, batched.restored
     run(batched, prompt + opening, max_tokens=1)
-    # The call phase restores prompt + opening (all but its last token) and decodes one prompt
-    # token for its logits (two if the joint tokenization splits differently): not the opening again.
+    # The call phase takes over the scored KV stream (prompt + opening but its last token), with no
+    # state copied in, and decodes one prompt token for its logits (two if the joint tokenization
+    # splits differently): not the opening again.
     assert batched.tokens_decoded - decoded <= 2 + 1
+    assert batched.restored == restored
+
+
+@pytest.mark.model
+def test_a_scored_state_is_moved_aside_by_the_next_score_and_copied_once_idle(pair):
+    """A scored state is not copied into the prompt cache while its caller waits (a 20 MB copy
+    took ~50 ms here): the next score moves it to a free generating slot, a call continuing it
+    starts there, and it reaches the prompt cache when the engine is idle."""
+    from model.engines.batched import IDLE_AFTER
+
+    _, batched = pair
+    system = "<|im_start|>system\nYou may call tools. 你可以调用工具。<|im_end|>\n"
+    first = system + "<|im_start|>user\nWhat is 23 * 29?<|im_end|>\n<|im_start|>assistant\n"
+    second = system + "<|im_start|>user\n请用一句话介绍上海。<|im_end|>\n<|im_start|>assistant\n"
+    opening = "<tool_call>\n"
+    scored = [batched.tokenize(prompt) + batched.tokenize(opening)[:-1] for prompt in (first, second)]
+    batched.continuation_logprob(first, opening)
+    batched.continuation_logprob(second, opening)
+    assert any(slot.tokens == scored[0] for slot in batched._slots)  # moved aside, not overwritten
+    decoded = batched.tokens_decoded
+    run(batched, first + opening, max_tokens=1)
+    assert batched.tokens_decoded - decoded <= 2 + 1
+    deadline = time.time() + 30 + IDLE_AFTER
+    while not batched.prompt_cache.holds(scored[1]):
+        assert time.time() < deadline, "the scored state never reached the prompt cache"
+        time.sleep(0.05)
+
+
+@pytest.mark.model
+def test_a_floor_stops_scoring_once_the_first_token_is_below_it(pair):
+    """With a floor above its first token's log-probability, a continuation is scored by that
+    token alone (the rest is not decoded); with one below, in full, as without a floor."""
+    _, batched = pair
+    prompt = PROMPTS[0]
+    continuation = "The capital of Spain"  # its last word unlikely: the whole far below the first token
+    first = batched.next_token_logprobs(prompt, ["The"])["The"]
+    whole = batched.continuation_logprob(prompt, continuation)
+    assert whole < first - 1 < 0
+    # (llama.cpp's arithmetic moves a little with how the prompt's state was built: 0.013 here)
+    assert batched.continuation_logprob(prompt, continuation, floor=first + 0.5) == pytest.approx(first, abs=0.05)
+    assert batched._scratch.tokens == batched.tokenize(prompt)  # the continuation was not decoded
+    assert batched.continuation_logprob(prompt, continuation, floor=first - 0.5) == pytest.approx(whole, abs=0.05)
+    assert len(batched._scratch.tokens) > len(batched.tokenize(prompt))
 
 
 @pytest.mark.model

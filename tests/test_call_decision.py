@@ -55,6 +55,33 @@ def test_below_the_threshold_the_answer_is_text_written_without_the_tools_in_the
     assert "<tools>" not in generator.prompts[0]  # ... answered without them
 
 
+class FlooredGenerator(ScoringGenerator):
+    """A scoring generator that stops below a floor, as the batched llama.cpp engine does: it
+    then reports only the opening's first token, whose probability is `first`."""
+
+    stops_scoring_below_floor = True
+
+    def __init__(self, probability: float, first: float, **kwargs):
+        super().__init__(probability, **kwargs)
+        self.first = first
+        self.floors: list[float | None] = []
+
+    def continuation_logprob(self, prompt: str, continuation: str, floor: float | None = None) -> float:
+        self.floors.append(floor)
+        whole = super().continuation_logprob(prompt, continuation)
+        return math.log(self.first) if floor is not None and math.log(self.first) < floor else whole
+
+
+@pytest.mark.parametrize(("probability", "first", "opens_call"), [(0.1, 0.12, False), (0.7, 0.75, True)])
+def test_the_decision_lets_a_generator_stop_scoring_below_the_threshold(probability, first, opens_call):
+    """The threshold goes to the generator as a floor (log), so a reply that will be text need not
+    have the whole opening scored; the decision is the one the whole opening's probability gives."""
+    generator = FlooredGenerator(probability, first, free=["Hello! Nice weather indeed."], calls=[CALL_JSON])
+    result = ask(generator, 0.5)
+    assert generator.floors == [pytest.approx(math.log(0.5))]
+    assert bool(result.tool_calls) is opens_call
+
+
 class PrefetchingGenerator(ScoringGenerator):
     """A scoring generator that can prefetch, as the batched llama.cpp engine does."""
 

@@ -180,11 +180,14 @@ class TemplatedEngine(ChatEngine):
         scorer = getattr(self.generator, "next_token_logprobs", None)
         return scorer(self.render_prompt(request), candidates) if scorer else None
 
-    def call_probability(self, request: ChatRequest, prompt: str | None = None) -> float | None:
+    def call_probability(self, request: ChatRequest, prompt: str | None = None,
+                         at_least: float | None = None) -> float | None:
+        """``at_least``: only whether the probability reaches this matters (see
+        model/call_decision.py `call_probability`); a smaller one may then come back smaller still."""
         if not request.active_tools() or request.forced_tool_names():
             return None
         return call_probability(self.generator, prompt or self.render_prompt(request),
-                                self.tool_format.call_prefix.rstrip())
+                                self.tool_format.call_prefix.rstrip(), at_least)
 
     def constrains_calls(self) -> bool:
         """Whether a call the model opens in auto mode is decoded under the tools' grammar."""
@@ -244,12 +247,12 @@ class TemplatedEngine(ChatEngine):
         threshold = threshold_for(self.call_threshold, request_language(request.messages))
         if threshold is None:
             return False, prompt
-        probability = self.call_probability(request, prompt)
+        probability = self.call_probability(request, prompt, at_least=threshold)
         if probability is None:
             return False, prompt
         opens_call = probability >= threshold
-        logger.debug("call probability %.3f, threshold %.3f: %s", probability, threshold,
-                     "call" if opens_call else "text")
+        logger.debug("call probability %s%.3f, threshold %.3f: %s", "" if opens_call else "at most ", probability,
+                     threshold, "call" if opens_call else "text")
         if opens_call:
             return True, prompt
         return False, self.render_prompt(replace(request, tool_choice="none"))

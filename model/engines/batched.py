@@ -25,6 +25,14 @@ or warmed there is restored into a generating sequence by copying its KV state, 
 again. (llama.cpp refuses a state written by a context with another number of streams.) A last
 sequence prefetches, when nothing else runs, prompts that are likely to come (`prefetch`: the
 next turn of a conversation whose reply was written without the tools).
+
+A scored state is not copied into the prompt cache while a request waits on it. Copying the 20 MB
+state of the app's tool prompt took 49-57 ms on this machine, most of it the first touch of fresh
+memory, and it sat between a request's call decision and its first token. The state stays in the
+KV cache instead: a call the decision opens takes over the scratch sequence's KV stream (the slots
+swap sequence ids), a score that needs the scratch sequence first moves its state to a free
+generating slot the same way, and states are copied into the prompt cache when the engine is idle
+(`IDLE_AFTER`) or before a slot holding one is overwritten.
 """
 from __future__ import annotations
 
@@ -62,6 +70,10 @@ IDLE_CHUNK = 8
 (8 tokens after the 850-token tool prompt: ~45 ms on this machine's two cores)."""
 PREFETCHES = 4
 """Prompts waiting to be prefetched; older ones are dropped."""
+SHORT_TAIL = 16
+"""Tokens of a slot's state not yet in the prompt cache that may be overwritten without copying it
+there first: evaluating them again (~4 ms a token) costs less than the copy (say the call
+opening scored after a prompt, which a call's own prompt continues a little differently)."""
 
 
 class BatchedLlamaCpp(LlamaCppGenerator):
@@ -146,25 +158,36 @@ class BatchedLlamaCpp(LlamaCppGenerator):
 
     def next_token_logprobs(self, prompt: str, candidates: list[str]) -> dict[str, float]:
         tokens = self.tokenize(prompt)
-        logprobs = self._run_job(lambda: self._score(tokens, [], 0), after=self._keep_scratch)[0]
+        logprobs = self._run_job(lambda: self._score(tokens, [], 0), after=self._keep_scratch_later)[0]
         result = {}
         for candidate in candidates:
             ids = self.llm.tokenize(candidate.encode("utf-8"), add_bos=False, special=False)
             result[candidate] = float(logprobs[ids[0]]) if ids else float("-inf")
         return result
 
-    def continuation_logprob(self, prompt: str, continuation: str) -> float:
+    def continuation_logprob(self, prompt: str, continuation: str, floor: float | None = None) -> float:
         """log P(``continuation`` | ``prompt``), decoded in one batch after what the scratch
-        sequence or the prompt cache holds of the prompt; the prompt's state is kept after."""
+        sequence or the prompt cache holds of the prompt; the prompt's state is kept after.
+
+        ``floor``: when the continuation's first token alone is less likely than this, that
+        token's log-probability is returned (below ``floor``, as the whole would be) and the rest
+        of the continuation is not decoded: a decision against a threshold needs no more. (The
+        call decision's opening, ``<tool_call>``, is five tokens; its first one carries nearly all
+        of the doubt: P("<") 0.036 against P(call) 0.035 for "今天有什么新闻？".)"""
         tokens, extra = self.tokenize(prompt), self.tokenize(continuation)
         if not extra:
             return 0.0
-        rows = self._run_job(lambda: self._score(tokens, extra[:-1], len(extra)), after=self._keep_scratch)
+        if floor is not None and len(extra) > 1:
+            return self._run_job(lambda: self._score_above(tokens, extra, floor), after=self._keep_scratch_later)
+        rows = self._run_job(lambda: self._score(tokens, extra[:-1], len(extra)), after=self._keep_scratch_later)
         return float(sum(row[token] for row, token in zip(rows, extra)))
+
+    stops_scoring_below_floor = True
+    """`continuation_logprob` takes ``floor`` (model/call_decision.py passes the threshold)."""
 
     def warm(self, prompt: str) -> None:
         tokens = self.tokenize(prompt)
-        self._run_job(lambda: (self._score(tokens, [], 0), self._keep_scratch()))  # kept once it returns
+        self._run_job(lambda: (self._score(tokens, [], 0), self._save(self._scratch)))  # kept once it returns
 
     def prefetch(self, prompt: str) -> None:
         """Evaluate ``prompt`` once nothing has arrived for `IDLE_AFTER` seconds, `IDLE_CHUNK`
@@ -174,8 +197,9 @@ class BatchedLlamaCpp(LlamaCppGenerator):
         if not self._closed and self.prompt_cache is not None:
             self._inbox.put(_Prefetch(self.tokenize(prompt)))
 
-    def _keep_scratch(self) -> None:
-        self._save(self._scratch)
+    def _keep_scratch_later(self) -> None:
+        """Keep the scored state, without copying it now: see the module's docstring."""
+        self._scratch.unsaved = True
 
     def _run_job(self, work: Callable[[], Any], after: Callable[[], Any] | None = None) -> Any:
         """Run ``work`` on the scheduler thread and return its result; ``after`` runs there once
@@ -211,8 +235,8 @@ class BatchedLlamaCpp(LlamaCppGenerator):
             self._admit(waiting, active)
             idle = not taken and not active and not waiting
             if not active:
-                if idle and self._prefetches:
-                    self._prefetch_step()
+                if idle:
+                    self._idle_step()
                 continue
             try:
                 self._step(active)
@@ -222,6 +246,8 @@ class BatchedLlamaCpp(LlamaCppGenerator):
                 for sequence in active:
                     self._end(sequence, failure)
             active[:] = [sequence for sequence in active if not sequence.done]
+            if not waiting and self._inbox.empty() and all(sequence.sent_text for sequence in active):
+                self._save_one()  # between the tokens of replies already under way, not before their first text
         for sequence in active + waiting:
             self._end(sequence, GenerationError("the engine was closed"))
         while True:  # jobs submitted while closing
@@ -235,12 +261,12 @@ class BatchedLlamaCpp(LlamaCppGenerator):
     def _take_new(self, active: list["_Sequence"], waiting: list["_Sequence"], idle: bool) -> int | None:
         """Run submitted jobs, move submitted sequences to `waiting` and prefetches to their
         queue; how many items came (None: closing). When nothing runs it waits: for the next
-        item, or IDLE_AFTER seconds while prefetching is to be done (not at all once idle)."""
+        item, or IDLE_AFTER seconds while idle work is to be done (not at all once idle)."""
         taken = 0
         try:
-            if active or waiting or (idle and self._prefetches):
+            if active or waiting or (idle and self._idle_work()):
                 item = self._inbox.get_nowait()
-            elif self._prefetches:
+            elif self._idle_work():
                 item = self._inbox.get(timeout=IDLE_AFTER)
             else:
                 item = self._inbox.get()
@@ -257,6 +283,25 @@ class BatchedLlamaCpp(LlamaCppGenerator):
                 item = self._inbox.get_nowait()
         except queue.Empty:
             return taken
+
+    def _idle_work(self) -> bool:
+        return bool(self._prefetches) or any(slot.unsaved and slot.sequence is None for slot in self._all_slots())
+
+    def _all_slots(self) -> list["_Slot"]:
+        return [*self._slots, self._scratch, self._idle]
+
+    def _idle_step(self) -> None:
+        """One piece of idle work: copy a slot's state into the prompt cache, else prefetch."""
+        if not self._save_one() and self._prefetches:
+            self._prefetch_step()
+
+    def _save_one(self) -> bool:
+        """Copy the state of one slot that holds one not yet in the prompt cache; False: none does."""
+        unsaved = next((slot for slot in self._all_slots() if slot.unsaved and slot.sequence is None), None)
+        if unsaved is None:
+            return False
+        self._save(unsaved)
+        return True
 
     def _prefetch_step(self) -> None:
         """Evaluate the next IDLE_CHUNK tokens of the newest prefetch in the idle sequence
@@ -300,9 +345,17 @@ class BatchedLlamaCpp(LlamaCppGenerator):
             active.append(sequence)
 
     def _place(self, sequence: "_Sequence", free: list["_Slot"]) -> None:
-        """Put `sequence` in the free slot whose KV holds the longest prefix of its prompt."""
+        """Put `sequence` in the free slot whose KV holds the longest prefix of its prompt, of
+        those whose state need not be copied into the prompt cache before it is overwritten. Where
+        the prompt continues a state the scratch sequence holds and the prompt cache does not have
+        yet (a call the decision opened), a slot takes over the scratch's KV stream instead."""
         tokens = sequence.prompt
-        slot = max(free, key=lambda s: common_prefix(s.tokens, tokens))
+        slot = max(free, key=lambda s: (not _needs_saving(s, tokens), common_prefix(s.tokens, tokens)))
+        if self._continues_scratch(tokens) and common_prefix(self._scratch.tokens, tokens) > common_prefix(slot.tokens, tokens):
+            saved = [s for s in free if not s.unsaved]
+            if saved:
+                slot = saved[0]
+                _swap(slot, self._scratch)
         start = self._prepare(slot, tokens)
         slot.sequence = sequence
         sequence.slot = slot
@@ -313,6 +366,8 @@ class BatchedLlamaCpp(LlamaCppGenerator):
         cached state is copied in); returns where decoding must start. The last token is always
         decoded again, for its logits."""
         held = common_prefix(slot.tokens, tokens)
+        if _needs_saving(slot, tokens):
+            self._save(slot)
         found = self.prompt_cache.lookup(tokens) if self.prompt_cache is not None else None
         if found is not None and found[1] > held:
             entry, held = found
@@ -330,16 +385,42 @@ class BatchedLlamaCpp(LlamaCppGenerator):
     def _score(self, tokens: list[int], extra: list[int], rows: int) -> list[np.ndarray]:
         """Decode `tokens` then `extra` in the scratch sequence, alone; the log-probabilities
         after each of the last `rows` decoded tokens (at least the last one). The caller keeps
-        the state of both in the prompt cache once it has the result (`_keep_scratch`): a call
-        the decision opens continues from it, and any other continuation of `tokens` reuses its
-        prefix."""
+        the state of both once it has the result (`_keep_scratch_later`): a call the decision
+        opens continues from it, and any other continuation of `tokens` reuses its prefix. A
+        state the scratch sequence still holds for an earlier caller is moved aside first."""
         slot = self._scratch
+        if slot.unsaved and not self._continues_scratch(tokens):
+            self._stash_scratch()
         start = self._prepare(slot, tokens)
         pending = tokens[start:] + extra
         wanted = max(rows, 1)
         result = self._context.decode_alone(slot, pending, scored_from=len(pending) - wanted)
         slot.tokens = tokens + extra
         return result
+
+    def _score_above(self, tokens: list[int], extra: list[int], floor: float) -> float:
+        """`continuation_logprob` with a floor: the prompt first, the continuation after it only
+        while its first token is at least as likely as ``floor``."""
+        total = float(self._score(tokens, [], 0)[0][extra[0]])
+        if total < floor:
+            return total
+        rows = self._context.decode_alone(self._scratch, extra[:-1], scored_from=0)
+        return total + float(sum(row[token] for row, token in zip(rows, extra[1:])))
+
+    def _continues_scratch(self, tokens: list[int]) -> bool:
+        """Whether `tokens` continue the scratch sequence's state not yet in the prompt cache (but
+        for a short tail they would overwrite)."""
+        return self._scratch.unsaved and not _needs_saving(self._scratch, tokens)
+
+    def _stash_scratch(self) -> None:
+        """Move the scratch sequence's state, not yet in the prompt cache, to a free generating
+        slot whose own state is there (they swap KV streams), so scoring can go on without copying
+        it now; without such a slot, copy it."""
+        spare = next((slot for slot in self._slots if slot.sequence is None and not slot.unsaved), None)
+        if spare is None:
+            self._save(self._scratch)
+        else:
+            _swap(spare, self._scratch)
 
     def _step(self, active: list["_Sequence"]) -> None:
         for sequence in active:
@@ -363,6 +444,7 @@ class BatchedLlamaCpp(LlamaCppGenerator):
         text, stopped = sequence.stop_text.feed(self.llm.detokenize([token], special=False))
         if text:
             sequence.out.put(text)
+            sequence.sent_text = True
         if stopped:
             self._finish(sequence, "stop")
         elif sequence.params.max_tokens is not None and sequence.generated >= sequence.params.max_tokens:
@@ -384,7 +466,10 @@ class BatchedLlamaCpp(LlamaCppGenerator):
         """Keep what `slot` holds (prompt and reply) in the prompt cache: the conversation's next
         turn, or the call phase after a free phase, starts from it."""
         cache = self.prompt_cache
-        if slot is None or cache is None or len(slot.tokens) < cache.min_tokens or cache.holds(slot.tokens):
+        if slot is None:
+            return
+        slot.unsaved = False
+        if cache is None or len(slot.tokens) < cache.min_tokens or cache.holds(slot.tokens):
             return
         state = self._context.state(slot.index)
         if state is not None:
@@ -449,6 +534,21 @@ class _Slot:
     tokens: list[int] = field(default_factory=list)
     """What the slot's KV cache holds, from position 0."""
     sequence: "_Sequence | None" = None
+    unsaved: bool = False
+    """The KV holds a state worth keeping that the prompt cache does not have yet."""
+
+
+def _needs_saving(slot: _Slot, tokens: list[int]) -> bool:
+    """Whether `slot`'s state must be copied into the prompt cache before `tokens` overwrite it:
+    it is not there yet, and more than `SHORT_TAIL` of its tokens would go."""
+    return slot.unsaved and len(slot.tokens) - common_prefix(slot.tokens, tokens) > SHORT_TAIL
+
+
+def _swap(a: _Slot, b: _Slot) -> None:
+    """Exchange the KV streams (and what they hold) of two slots that run no sequence."""
+    a.index, b.index = b.index, a.index
+    a.tokens, b.tokens = b.tokens, a.tokens
+    a.unsaved, b.unsaved = b.unsaved, a.unsaved
 
 
 class _Sequence:
@@ -464,6 +564,7 @@ class _Sequence:
         self.pending: list[int] = []
         """Tokens to decode next: the rest of the prompt, then each sampled token."""
         self.generated = 0
+        self.sent_text = False
         self.done = False
 
 
