@@ -246,7 +246,7 @@ class BatchedLlamaCpp(LlamaCppGenerator):
                 for sequence in active:
                     self._end(sequence, failure)
             active[:] = [sequence for sequence in active if not sequence.done]
-            if not waiting and self._inbox.empty() and all(sequence.sent_text for sequence in active):
+            if active and not waiting and self._inbox.empty() and all(sequence.sent_text for sequence in active):
                 self._save_one()  # between the tokens of replies already under way, not before their first text
         for sequence in active + waiting:
             self._end(sequence, GenerationError("the engine was closed"))
