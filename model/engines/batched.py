@@ -31,8 +31,9 @@ state of the app's tool prompt took 49-57 ms on this machine, most of it the fir
 memory, and it sat between a request's call decision and its first token. The state stays in the
 KV cache instead: a call the decision opens takes over the scratch sequence's KV stream (the slots
 swap sequence ids), a score that needs the scratch sequence first moves its state to a free
-generating slot the same way, and states are copied into the prompt cache when the engine is idle
-(`IDLE_AFTER`) or before a slot holding one is overwritten.
+generating slot the same way, and states are copied into the prompt cache between the decode
+steps of replies whose first text is out, when the engine is idle (`IDLE_AFTER`), or before a slot
+holding one is overwritten.
 """
 from __future__ import annotations
 
