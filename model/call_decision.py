@@ -13,6 +13,11 @@ only where it won on validation.
     EngineConfig(tool_decision="calibrated", call_threshold=0.3)
     EngineConfig(tool_decision="model")         # the model's first tokens decide
 
+A "text" decision is final: the answer is written after the same prompt (nothing is evaluated
+twice, and the conversation's next turn continues it), with the call opening barred token by token
+(model/text_bar.py), on generators that can bar a text (llama.cpp); elsewhere, or with
+``text_answers="without_tools"``, after the prompt without the tools.
+
 The score is not equally spread in both languages (the shipped adapter is less sure of a call in
 Chinese), so the card holds a threshold per language, and a request is judged by the language of
 its last user message (`request_language`). A threshold given as an option serves both.
@@ -31,6 +36,9 @@ logger = logging.getLogger(__name__)
 ToolDecision = Literal["auto", "model", "calibrated"]
 Thresholds = dict[str, float]
 """A threshold per language of the request ("en", "zh")."""
+TextAnswers = Literal["with_tools", "without_tools"]
+"""Where a text answer the decision chose is written: after the prompt it scored, with the call
+opening barred (model/text_bar.py), or after the prompt without the tools."""
 CARD_KEY = "call_decision"
 LANGUAGES = ("en", "zh")
 _HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from model.call_decision import ToolDecision, resolve_threshold
+from model.call_decision import TextAnswers, ToolDecision, resolve_threshold
 from model.chat_template import ChatTemplate
 from model.engines.base import ChatEngine, TemplatedEngine
 from model.errors import EngineUnavailableError
@@ -47,6 +47,10 @@ class EngineConfig(BaseModel):
                                         "card says it won on validation)")
     call_threshold: float | None = Field(None, ge=0, le=1, description="the calibrated decision's threshold "
                                          "for every language (default: the adapter card's, per language)")
+    text_answers: TextAnswers = Field("with_tools", description="where the calibrated decision's text answers "
+                                      "are written: with_tools (after the prompt it scored, the call opening "
+                                      "barred, on llama.cpp: the message is evaluated once), without_tools (after "
+                                      "a prompt without the tools)")
     prompt_cache_mb: int = Field(256, ge=0, description="llama.cpp: memory for the KV states of earlier "
                                  "prompts, so a new conversation or agent step evaluates only its new tokens "
                                  "(0: off)")
@@ -91,6 +95,7 @@ def load_engine(spec: str = "bundled", adapter: str | None = None,
         logger.info("calibrated call decision: a call when its probability reaches %s",
                     ", ".join(f"{value:.3f} ({language})" for language, value in threshold.items()))
     loaded.call_threshold = threshold
+    loaded.text_answers = config.text_answers
     return loaded
 
 

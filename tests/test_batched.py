@@ -153,6 +153,38 @@ def test_a_call_opened_by_the_decision_continues_from_the_scored_opening(pair):
 
 
 @pytest.mark.model
+def test_a_text_answer_continues_the_scored_prompt_without_evaluating_it_again(pair):
+    """A "text" decision's answer is written after the very prompt the decision scored: it takes
+    over the scored KV stream and decodes the prompt's last token only (for its logits)."""
+    _, batched = pair
+    prompt = ("<|im_start|>system\nYou may call tools. 你可以调用工具。<|im_end|>\n"
+              "<|im_start|>user\n你好！今天天气不错，我们聊聊吧。<|im_end|>\n<|im_start|>assistant\n")
+    batched.text_bar("<tool_call>")  # built before (the app's warm-up builds it), as idle time would copy the state
+    batched.continuation_logprob(prompt, "<tool_call>", floor=0.0)  # stops at "<": below any floor of 0
+    decoded, restored = batched.tokens_decoded, batched.restored
+    params = SamplingParams(max_tokens=1, temperature=0)
+    "".join(chunk.text for chunk in batched.generate(prompt, params, None, threading.Event(), barred="<tool_call>"))
+    assert batched.tokens_decoded - decoded == 1 and batched.restored == restored
+
+
+@pytest.mark.model
+def test_a_barred_text_never_comes_out_and_both_engines_bar_it_alike(pair):
+    """The calibrated decision's text answers bar the call opening (model/text_bar.py): a prompt
+    that all but dictates it gets text without it, the same tokens on both engines."""
+    single, batched = pair
+    prompt = "Lines:\nA <tool_call>\nB <tool_call>\nC <tool_call>\nD"
+    params = SamplingParams(max_tokens=16, temperature=0)
+
+    def text(generator, barred=""):
+        return "".join(chunk.text for chunk in generator.generate(prompt, params, None, threading.Event(), barred=barred))
+
+    assert "<tool_call>" in text(single)
+    barred = text(single, "<tool_call>")
+    assert "<tool_call>" not in barred and barred.startswith(" <")  # "<" itself stays possible
+    assert text(batched, "<tool_call>") == barred
+
+
+@pytest.mark.model
 def test_a_scored_state_is_moved_aside_by_the_next_score_and_copied_once_idle(pair):
     """A scored state is not copied into the prompt cache while its caller waits (a 20 MB copy
     took ~50 ms here): the next score moves it to a free generating slot, a call continuing it

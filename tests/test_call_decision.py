@@ -55,6 +55,39 @@ def test_below_the_threshold_the_answer_is_text_written_without_the_tools_in_the
     assert "<tools>" not in generator.prompts[0]  # ... answered without them
 
 
+class BarringGenerator(ScoringGenerator):
+    """A scoring generator that can bar a text from its reply, as the llama.cpp engines can."""
+
+    bars_text = True
+
+    def __init__(self, probability: float, **kwargs):
+        super().__init__(probability, **kwargs)
+        self.barred: list[str] = []
+
+    def generate(self, prompt, params, json_schema, cancel, barred: str = ""):
+        self.barred.append(barred)
+        return (yield from super().generate(prompt, params, json_schema, cancel))
+
+
+def test_below_the_threshold_a_generator_that_bars_text_answers_after_the_scored_prompt_with_calls_barred():
+    """The message is evaluated once: the text answer continues the prompt the decision scored,
+    and no call can open in it."""
+    generator = BarringGenerator(0.2, free=["Hello! Nice weather indeed."])
+    result = ask(generator, 0.5, "你好！今天天气不错。")
+    assert result.content == "Hello! Nice weather indeed." and not result.tool_calls
+    assert generator.prompts == [generator.scored[0][0]] and "<tools>" in generator.prompts[0]
+    assert generator.barred == ["<tool_call>"]
+
+
+def test_a_call_or_the_without_tools_option_bars_nothing():
+    called = BarringGenerator(0.9, free=["", ""], calls=[CALL_JSON])
+    assert ask(called, 0.5).tool_calls and called.barred == ["", ""]  # the call phase, then free text after it
+    plain = BarringGenerator(0.2, free=["Hello."])
+    engine = TemplatedEngine("fake", plain, ChatTemplate(), call_threshold=0.5, text_answers="without_tools")
+    assert engine.chat(ChatRequest([{"role": "user", "content": "Hi"}], tools=[CALC])).content == "Hello."
+    assert plain.barred == [""] and "<tools>" not in plain.prompts[0]
+
+
 class FlooredGenerator(ScoringGenerator):
     """A scoring generator that stops below a floor, as the batched llama.cpp engine does: it
     then reports only the opening's first token, whose probability is `first`."""

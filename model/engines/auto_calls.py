@@ -46,9 +46,10 @@ MAX_CALLS = 8
 
 def stream_with_constrained_calls(engine: "TemplatedEngine", request: ChatRequest, prompt: str, prompt_tokens: int,
                                   schema: dict[str, Any], cancel: threading.Event,
-                                  open_call: bool = False) -> Iterator[ChatDelta]:
+                                  open_call: bool = False, bar_calls: bool = False) -> Iterator[ChatDelta]:
     """The answer's deltas. ``open_call``: the answer starts with a call (the decision was made
-    before: model/call_decision.py), so decoding starts in the call phase."""
+    before: model/call_decision.py), so decoding starts in the call phase. ``bar_calls``: the
+    decision was "text": the answer is text alone, the call opening barred (model/text_bar.py)."""
     parser = engine.tool_format.stream_parser(request.active_tools())
     raw: list[str] = []
     budget = request.sampling.max_tokens
@@ -58,7 +59,8 @@ def stream_with_constrained_calls(engine: "TemplatedEngine", request: ChatReques
         if open_call:
             before_call, open_call = prompt, False
         else:
-            free = _FreePhase(engine, request, prompt, _remaining(request, budget, used), cancel, raw, parser)
+            free = _FreePhase(engine, request, prompt, _remaining(request, budget, used), cancel, raw, parser,
+                              barred=CALL_OPEN if bar_calls else "")
             for delta in free:
                 if delta.content or delta.tool_calls or delta.failed_calls:
                     yield delta
@@ -229,10 +231,10 @@ class _FreePhase:
     """One free phase: its deltas as they come; afterwards the text it kept, whether it ended by
     the model opening a call, its tokens, the calls the parser found in its text, its finish."""
 
-    def __init__(self, engine, request, prompt, sampling, cancel, raw, parser):
+    def __init__(self, engine, request, prompt, sampling, cancel, raw, parser, barred: str = ""):
         self.stop = StopEvent(cancel)
         self._pieces = engine._generate(prompt, engine.generator.count_tokens(prompt), sampling, None, self.stop, [],
-                                        guard=True)
+                                        guard=True, barred=barred)
         self._raw, self._parser = raw, parser
         self.text, self.opened_call, self.calls = "", False, 0
 

@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from model.call_decision import Thresholds, call_probability, request_language, threshold_for
+from model.call_decision import TextAnswers, Thresholds, call_probability, request_language, threshold_for
 from model.call_schema import argument_problems, forced_call_schema, loose_call_schema, read_forced_call
 from model.chat_template import ChatTemplate
 from model.engines.auto_calls import stream_with_constrained_calls
 from model.engines.stop import StopEvent
 from model.errors import ContextLengthError, GrammarError, InvalidRequestError
 from model.repetition import RepetitionGuard, trim_loop
-from model.tool_format import DEFAULT_TOOL_FORMAT, ToolFormat
+from model.tool_format import CALL_OPEN, DEFAULT_TOOL_FORMAT, ToolFormat
 from model.text_check import check_text
 from model.tool_schemas import check_tools
 from model.types import ChatDelta, ChatRequest, ChatResult, SamplingParams, Usage
@@ -135,13 +135,17 @@ class TemplatedEngine(ChatEngine):
 
     def __init__(self, name: str, generator: TextGenerator, template: ChatTemplate,
                  tool_format: ToolFormat = DEFAULT_TOOL_FORMAT, constrained_calls: bool = True,
-                 call_threshold: Thresholds | float | None = None):
+                 call_threshold: Thresholds | float | None = None, text_answers: TextAnswers = "with_tools"):
         self.name = name
         self.constrained_calls = constrained_calls
         self.call_threshold = call_threshold
         """Calibrated call decision (model/call_decision.py): in auto mode, the answer opens
         with a call when the model's probability of opening one is at least this (per language
         of the request, or one number for all); None: the model's own first tokens decide."""
+        self.text_answers = text_answers
+        """Where the calibrated decision's text answers are written: "with_tools", after the
+        prompt it scored, calls barred (model/text_bar.py), on generators that can bar a text;
+        "without_tools" (and elsewhere), after the prompt without the tools."""
         self.generator = generator
         self.template = template
         self.tool_format = tool_format
@@ -173,7 +177,10 @@ class TemplatedEngine(ChatEngine):
             return False
         warm(self.render_prompt(request))
         if request.active_tools() and self.call_threshold is not None:
-            warm(self.render_prompt(replace(request, tool_choice="none")))  # what a calibrated "no call" continues
+            if self._bars_calls():
+                self.generator.text_bar(CALL_OPEN)  # built once (~0.25 s), not in a user's first answer
+            else:
+                warm(self.render_prompt(replace(request, tool_choice="none")))  # what a calibrated "no call" continues
         return True
 
     def next_token_logprobs(self, request: ChatRequest, candidates: list[str]) -> dict[str, float] | None:
@@ -209,9 +216,9 @@ class TemplatedEngine(ChatEngine):
         # (model/engines/auto_calls.py), and with a threshold the call decision is calibrated.
         if request.active_tools() and self.constrains_calls():
             schema = self.call_schema(request.active_tools())
-            opens_call, answer_prompt = self._decide(request, prompt)
+            opens_call, answer_prompt, bar_calls = self._decide(request, prompt)
             deltas = stream_with_constrained_calls(self, request, answer_prompt, prompt_tokens, schema, cancel,
-                                                   open_call=opens_call)
+                                                   open_call=opens_call, bar_calls=bar_calls)
             if answer_prompt != prompt and hasattr(self.generator, "prefetch"):
                 return self._then_prefetch_next_turn(request, deltas)
             return deltas
@@ -238,24 +245,31 @@ class TemplatedEngine(ChatEngine):
                                                          request.active_tools())
             self.generator.prefetch(self.template.render(messages, add_generation_prompt=False))
 
-    def _decide(self, request: ChatRequest, prompt: str) -> tuple[bool, str]:
-        """(whether the answer opens with a call, the prompt it continues). Without a threshold
-        the model decides as it writes. With one, a call is opened when the model's probability
-        of opening one reaches it; otherwise the answer is written from the prompt without the
-        tools (as with tool_choice "none"), so a model that does not need them is not steered by
-        their descriptions."""
+    def _decide(self, request: ChatRequest, prompt: str) -> tuple[bool, str, bool]:
+        """(whether the answer opens with a call, the prompt it continues, whether calls are
+        barred from it). Without a threshold the model decides as it writes. With one, a call is
+        opened when the model's probability of opening one reaches it; otherwise the answer is
+        text: written after the same prompt with the call opening barred, so the message is
+        evaluated once and the next turn continues this one (`text_answers` "with_tools"), or
+        after the prompt without the tools (as with tool_choice "none")."""
         threshold = threshold_for(self.call_threshold, request_language(request.messages))
         if threshold is None:
-            return False, prompt
+            return False, prompt, False
         probability = self.call_probability(request, prompt, at_least=threshold)
         if probability is None:
-            return False, prompt
+            return False, prompt, False
         opens_call = probability >= threshold
         logger.debug("call probability %s%.3f, threshold %.3f: %s", "" if opens_call else "at most ", probability,
                      threshold, "call" if opens_call else "text")
         if opens_call:
-            return True, prompt
-        return False, self.render_prompt(replace(request, tool_choice="none"))
+            return True, prompt, False
+        if self._bars_calls():
+            return False, prompt, True
+        return False, self.render_prompt(replace(request, tool_choice="none")), False
+
+    def _bars_calls(self) -> bool:
+        """Whether a text answer is written after the tool prompt with calls barred."""
+        return self.text_answers == "with_tools" and getattr(self.generator, "bars_text", False)
 
     def _stream(self, request, prompt, prompt_tokens, cancel) -> Iterator[ChatDelta]:
         parser = self.tool_format.stream_parser(request.active_tools())
@@ -300,13 +314,16 @@ class TemplatedEngine(ChatEngine):
         yield self._last(last, pieces.finish, call is not None, prompt_tokens, tokens, raw)
 
     def _generate(self, prompt, prompt_tokens, sampling, schema, cancel, raw, guard: bool = False,
-                  grammar_prefix: str = "") -> "_Pieces":
+                  grammar_prefix: str = "", barred: str = "") -> "_Pieces":
         """The pieces of one generation. ``guard``: free text, stopped when it starts to loop
         (model/repetition.py; finish "repetition"). ``grammar_prefix``: for a generator that
-        `accepts_grammar_prefix`, text after the prompt that the grammar counts as decoded."""
+        `accepts_grammar_prefix`, text after the prompt that the grammar counts as decoded.
+        ``barred``: for a generator that `bars_text`, a text the reply never contains."""
         params = self._bounded(sampling, prompt_tokens)
         stop = StopEvent(cancel)
         extra = {"grammar_prefix": grammar_prefix} if grammar_prefix else {}
+        if barred:
+            extra["barred"] = barred
         return _Pieces(self.generator.generate(prompt, params, schema, stop, **extra), stop, raw,
                        RepetitionGuard() if guard else None)
 

@@ -54,6 +54,7 @@ from model.engines.base import TextChunk
 from model.engines.llamacpp import LlamaCppGenerator, log_softmax
 from model.engines.prompt_cache import common_prefix
 from model.errors import GenerationError, GrammarError
+from model.text_bar import TextBar
 from model.types import SamplingParams
 
 logger = logging.getLogger(__name__)
@@ -114,11 +115,11 @@ class BatchedLlamaCpp(LlamaCppGenerator):
     call that its grammar fixes into the prompt instead of decoding them a token at a time."""
 
     def generate(self, prompt: str, params: SamplingParams, json_schema: dict[str, Any] | None,
-                 cancel: threading.Event, grammar_prefix: str = "") -> Iterator[TextChunk]:
+                 cancel: threading.Event, grammar_prefix: str = "", barred: str = "") -> Iterator[TextChunk]:
         """``grammar_prefix``: text that follows the prompt as if it had been decoded under the
         grammar (say ``{"name": "``): it is evaluated with the prompt, in one batch, and its tokens
         are accepted by the sampler chain, so the grammar continues after it. GrammarError if the
-        grammar does not allow it."""
+        grammar does not allow it. ``barred``: a text the reply never contains."""
         if self._closed:
             raise GenerationError("the engine is closed")
         grammar = self.prepare_schema(json_schema) if json_schema else None
@@ -126,7 +127,7 @@ class BatchedLlamaCpp(LlamaCppGenerator):
         sampler = _sampler_chain(self.llm, params, self.repeat_penalty, grammar)
         sampler.accept(written)
         sequence = _Sequence(self.tokenize(prompt) + written, params, cancel, sampler,
-                             _StopText(self.stop + list(params.stop)))
+                             _StopText(self.stop + list(params.stop)), self.text_bar(barred) if barred else None)
         self._inbox.put(sequence)
         try:
             while True:
@@ -435,6 +436,8 @@ class BatchedLlamaCpp(LlamaCppGenerator):
         self.tokens_decoded += self._context.batch.n_tokens
         for sequence, row in entries:
             if row is not None:
+                if sequence.bar is not None:
+                    self._context.bar(row, sequence.bar, sequence.slot.tokens[-1] if sequence.generated else None)
                 self._next_token(sequence, self._context.sample(sequence.sampler, row))
 
     def _next_token(self, sequence: "_Sequence", token: int) -> None:
@@ -556,9 +559,9 @@ class _Sequence:
     """One generation: its prompt, sampler and output queue, and where the scheduler has got to."""
 
     def __init__(self, prompt: list[int], params: SamplingParams, cancel: threading.Event,
-                 sampler: "_Sampler", stop_text: "_StopText"):
+                 sampler: "_Sampler", stop_text: "_StopText", bar: TextBar | None = None):
         self.prompt, self.params, self.cancel = prompt, params, cancel
-        self.sampler, self.stop_text = sampler, stop_text
+        self.sampler, self.stop_text, self.bar = sampler, stop_text, bar
         self.out: queue.Queue = queue.Queue()
         self.abandoned = threading.Event()
         self.slot: _Slot | None = None
@@ -649,6 +652,10 @@ class _BatchContext:
         status = self._lib.llama_decode(self.ctx, self.batch)
         if status != 0:
             raise GenerationError(f"llama_decode returned {status}")
+
+    def bar(self, row: int, bar: TextBar, previous: int | None) -> None:
+        """Bar, in the logits of `row`, the tokens `bar` rules out after token `previous`."""
+        bar.apply(np.ctypeslib.as_array(self._lib.llama_get_logits_ith(self.ctx, row), shape=(self.n_vocab,)), previous)
 
     def sample(self, sampler: "_Sampler", row: int) -> int:
         return self._lib.llama_sampler_sample(sampler.chain, self.ctx, row)
