@@ -61,3 +61,43 @@ def test_helpers_for_regenerate_and_edit():
     assert last_user_message([]) is None
     assert message_text([{"type": "text", "text": "new "}, "text"]) == "new text"
     assert message_text(None) == ""
+
+
+def test_the_last_update_of_a_turn_repeats_every_value_it_showed(tmp_path):
+    """A browser that gets its queue answer after the whole turn has run applies the updates in one
+    go, each over the last one's objects (Gradio 6.31's client): only the last one counts there.
+    So the last update sets every output an earlier one set: the reply, the emptied box, the new
+    conversation in the list and its title (ui/chat.py, ChatEvents.stream)."""
+    from types import SimpleNamespace
+
+    import gradio as gr
+
+    from ui.chat import EMPTY_INPUT, ChatEvents
+
+    engine = ScriptedEngine(['<tool_call>{"name": "calculator", "arguments": {"expression": "6*7"}}</tool_call>',
+                             "It is 42."])
+    events = ChatEvents(turns_on(engine, tmp_path).services, outputs=7)
+    updates = list(events.send({"text": "6 times 7?", "files": []}, None, "en", None, ["calculator"], "native", "",
+                               0.2, 6, SimpleNamespace(session_hash="tab")))
+    assert len(updates) > 2
+    last, skipped = updates[-1], gr.skip()
+    for output in range(7):
+        if any(update[output] != skipped for update in updates[:-1]):
+            assert last[output] != skipped, f"output {output} is set during the turn and skipped at its end"
+    chatbot, _, session, sessions, title, box, send = last
+    assert chatbot.value[-1]["content"] == [{"type": "text", "text": "It is 42."}]
+    assert box == EMPTY_INPUT and send.interactive is True
+    assert title == "6 times 7?" and sessions.value == session
+
+
+def test_a_turn_that_cannot_start_keeps_the_box(tmp_path):
+    from types import SimpleNamespace
+
+    import gradio as gr
+
+    from ui.chat import ChatEvents
+
+    events = ChatEvents(turns_on(ScriptedEngine(["unused"]), tmp_path).services, outputs=7)
+    request = SimpleNamespace(session_hash="tab")
+    *_, last = events.send({"text": "hello\x00", "files": []}, None, "en", None, [], "native", "", 0.2, 6, request)
+    assert all(value == gr.skip() for value in last)  # refused: nothing changes, the text stays

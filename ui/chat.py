@@ -30,17 +30,25 @@ class ChatEvents:
         self.nothing = (gr.skip(),) * outputs
 
     def stream(self, session_id, text, settings: TurnSettings, request: gr.Request, keep=None, files=()):
-        """Chatbot, anchors, session id, conversation list, title, input box, Send button."""
+        """Chatbot, anchors, session id, conversation list, title, input box, Send button.
+
+        The last update repeats every value the turn showed (unchanged values cost nothing on the
+        wire: Gradio sends each streamed update as a diff from the one before). A browser whose
+        queue answer comes after the whole turn has run applies the turn's updates in one go, each
+        over the last one's objects (Gradio 6.31's client), so only the last update counts there;
+        one that skipped an output lost it (the reply and the emptied box, 7 December)."""
         services, busy = self.services, gr.Button(interactive=False)
         if not self._usable(text, settings):
             yield self.nothing  # the input box keeps what the user wrote
             return
+        shown, started, created = (gr.skip(),) * 3, False, False
         try:
             for view, new_id in self.turns.run(session_id, text, settings, request.session_hash, keep, files):
-                created = new_id != session_id
-                yield (chatbot_update(view, services.store.feedback(new_id)), view.anchors, new_id,
-                       gr.Radio(choices=services.session_choices(), value=new_id) if created else gr.skip(),
-                       services.store.info(new_id).title if created else gr.skip(), EMPTY_INPUT, busy)
+                new = new_id != session_id
+                started, created = True, created or new
+                shown = (chatbot_update(view, services.store.feedback(new_id)), view.anchors, new_id)
+                yield (*shown, self._sessions(new_id) if new else gr.skip(),
+                       self._title(new_id) if new else gr.skip(), EMPTY_INPUT, busy)
                 session_id, busy = new_id, gr.skip()
         except Busy:
             gr.Warning(t(settings.language, "busy"))
@@ -49,8 +57,14 @@ class ChatEvents:
         except Exception as error:  # the store failing before the turn began: say so, stay usable
             logger.exception("could not start the turn")
             gr.Warning(t(settings.language, "internal_error", error=f"{type(error).__name__}: {error}"))
-        yield (gr.skip(),) * 3 + (gr.Radio(choices=services.session_choices(), value=session_id),
-                                  gr.skip(), gr.skip(), gr.Button(interactive=True))
+        yield (*shown, self._sessions(session_id), self._title(session_id) if created else gr.skip(),
+               EMPTY_INPUT if started else gr.skip(), gr.Button(interactive=True))
+
+    def _sessions(self, session_id):
+        return gr.Radio(choices=self.services.session_choices(), value=session_id)
+
+    def _title(self, session_id):
+        return self.services.store.info(session_id).title
 
     @staticmethod
     def _usable(text: str, settings: TurnSettings) -> bool:
