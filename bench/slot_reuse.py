@@ -14,12 +14,14 @@ The deferred variants patch the engine's class in their own process; the product
 switch. Each variant runs in a process of its own, the variants in turns for `--rounds` rounds
 (this VM drifts by up to 30% within an hour). A round times four clients making two requests each:
 the story prompt, 64 tokens at temperature 0, the served default, `parallel` 4, one thread, two
-for batches.
+for batches. With `--history`, four new conversations come first, together: the five tools'
+schemas as the system message (about as long as the app's tool prompt) and a short question each,
+8 tokens of reply, as bench/serve.py's new-conversation runs come before its clients.
 
 Prints each variant's median tokens/s and milliseconds per decode step; its last line is
 `deferred/kept 4-client throughput ratio: X`.
 
-    .venv/bin/python bench/slot_reuse.py [--rounds 3]
+    .venv/bin/python bench/slot_reuse.py [--rounds 3] [--history]
 """
 from __future__ import annotations
 
@@ -61,8 +63,24 @@ def patch(variant: str) -> None:
         batched._needs_saving = lambda slot, tokens: False
 
 
-def measure(variant: str) -> dict:
-    """One round of `variant`: four clients, two requests each, after one warming request."""
+def tool_conversations(engine) -> list[str]:
+    """Four new conversations' prompts: the tools' schemas as the system message, a question each."""
+    import tempfile
+
+    from model.chat_template import ChatTemplate
+    from tools import default_registry
+
+    with tempfile.TemporaryDirectory() as home:
+        system = json.dumps(default_registry(Path(home)).schemas(None), ensure_ascii=False)
+    template = ChatTemplate.from_source(engine.llm.metadata.get("tokenizer.chat_template"))
+    questions = ["What is 17 * 23?", "你好！今天天气不错。", "Tell me a fun fact.", "帮我算一下 15% 的 240"]
+    return [template.render([{"role": "system", "content": system}, {"role": "user", "content": question}])
+            for question in questions]
+
+
+def measure(variant: str, history: bool) -> dict:
+    """One round of `variant`: four clients, two requests each, after one warming request (and,
+    with `history`, four new conversations with the tools' schemas)."""
     patch(variant)
     from model.engines import batched
     from model.engines.batched import BatchedLlamaCpp
@@ -91,6 +109,14 @@ def measure(variant: str) -> dict:
 
     try:
         client([])  # the prompt's state is in the prompt cache before the clients start
+        if history:
+            short = SamplingParams(temperature=0, max_tokens=8)
+            earlier = [threading.Thread(target=lambda p=prompt: list(engine.generate(p, short, None, threading.Event())))
+                       for prompt in tool_conversations(engine)]
+            for thread in earlier:
+                thread.start()
+            for thread in earlier:
+                thread.join()
         produced: list[int] = []
         steps, decode_seconds[0] = engine.steps, 0.0
         start = time.perf_counter()
@@ -110,18 +136,19 @@ def measure(variant: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--history", action="store_true", help="four tool-prompt conversations before the clients")
     parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)  # one round, in a child process
     args = parser.parse_args()
     if args.variant:
-        print(json.dumps(measure(args.variant)))
+        print(json.dumps(measure(args.variant, args.history)))
         return
 
     os.environ.setdefault("LINGXI_MODELS", str(Path.home() / ".lingxi" / "models"))
     results: dict[str, list[dict]] = {variant: [] for variant in VARIANTS}
     for round_ in range(1, args.rounds + 1):
         for variant in VARIANTS:
-            child = subprocess.run([sys.executable, __file__, "--variant", variant], capture_output=True, text=True,
-                                   check=True, env=os.environ)
+            command = [sys.executable, __file__, "--variant", variant] + (["--history"] if args.history else [])
+            child = subprocess.run(command, capture_output=True, text=True, check=True, env=os.environ)
             result = json.loads(child.stdout.strip().splitlines()[-1])
             results[variant].append(result)
             print(f"round {round_} {variant}: {result['tokens_per_s']:.1f} tokens/s, "
