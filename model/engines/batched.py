@@ -603,7 +603,10 @@ class _BatchContext:
         prompt chunks while room is left. Returns (sequence, logits row or None) for each
         sequence in the batch; a row is there where its last decoded token asks for a sample."""
         batch, count, entries = self.batch, 0, []
-        generating = [s for s in running if len(s.pending) == 1]
+        # In the order of their KV streams: the slots swap streams (the scratch sequence's state is
+        # taken over, not copied), and a batch of four next tokens on streams 4, 1, 2, 3 decoded
+        # in 37-40 ms against 24-27 on 0, 1, 2, 3 here; in stream order, 30-31 ms.
+        generating = sorted((s for s in running if len(s.pending) == 1), key=lambda s: s.slot.index)
         prefilling = [s for s in running if len(s.pending) > 1]
         for sequence in generating + prefilling:
             room = self.n_batch - count
