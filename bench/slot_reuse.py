@@ -2,16 +2,20 @@
 and what that does to four clients' throughput.
 
 Variants:
-- `kept`: the engine as it is. A finished reply's state is copied into the prompt cache at once,
-  and a new request takes the free slot with the longest prefix of its prompt.
-- `deferred`: a finished reply's state is left in its slot for later, as a scored state is. The
-  slot then "needs saving", so `_place` prefers other slots and restores the prompt there from the
-  prompt cache. This variant once halved 4 and 8 clients' throughput in bench/serve.py
+- `kept`: a finished reply's state is copied into the prompt cache at once, as the engine did
+  before 8 December.
+- `deferred`: the engine as it is. A finished reply's state is left in its slot for later, as a
+  scored state is, unless the prompt cache holds it already (here the replies are alike, so it
+  mostly does). The slot then "needs saving", so `_take_stream` prefers other streams (after
+  the streams that keep the running ones consecutive) and restores the prompt there from the
+  prompt cache. Before the batch went in stream order and requests took streams that keep the
+  running ones consecutive, this halved 4 and 8 clients' throughput in bench/serve.py
   (docs/serving.md).
 - `deferred-placed`: deferred, but placed as `kept` places: `_needs_saving` is always false.
 
-The deferred variants patch the engine's class in their own process; the product code has no such
-switch. Each variant runs in a process of its own, the variants in turns for `--rounds` rounds
+`kept` and `deferred-placed` patch the engine's class in their own process; the product code has
+no such switch. This bench makes no call decision, so no slot takes over the scratch sequence's
+KV stream. Each variant runs in a process of its own, the variants in turns for `--rounds` rounds
 (this VM drifts by up to 30% within an hour). A round times four clients making two requests each:
 the story prompt, 64 tokens at temperature 0, the served default, `parallel` 4, one thread, two
 for batches. With `--history`, four new conversations come first, together: the five tools'
@@ -48,17 +52,15 @@ def patch(variant: str) -> None:
     """Make the engine class behave as `variant` (in this process only)."""
     from model.engines import batched
 
-    if variant.startswith("deferred"):
-        def finish_later(self, sequence, reason: str) -> None:
-            tail = "" if sequence.stop_text.stopped else sequence.stop_text.flush()
-            if tail:
-                sequence.out.put(tail)
-            slot = sequence.slot
-            self._end(sequence, batched._Finished(reason, sequence.generated))
-            if slot is not None:
-                slot.unsaved = True  # copied when idle, or before the slot is overwritten
+    if variant == "kept":
+        finish = batched.BatchedLlamaCpp._finish
 
-        batched.BatchedLlamaCpp._finish = finish_later
+        def finish_and_copy(self, sequence, reason: str) -> None:
+            slot = sequence.slot
+            finish(self, sequence, reason)
+            self._save(slot)
+
+        batched.BatchedLlamaCpp._finish = finish_and_copy
     if variant == "deferred-placed":
         batched._needs_saving = lambda slot, tokens: False
 

@@ -3,8 +3,8 @@ callers in at once.
 
 The real bundled model, with the shipped LoRA as `make run` serves it: a batched generation gives
 the very tokens the single-sequence engine gives (greedy), alone or beside others; cancelling or
-abandoning a generation frees its slot; a warmed prompt is restored into a generating sequence
-instead of evaluated again; scoring gives the single engine's log-probabilities.
+abandoning a generation frees its slot; a warmed prompt is not evaluated again; scoring gives the
+single engine's log-probabilities.
 
 llama.cpp's arithmetic depends a little on how a batch is made up (a prompt decoded in one chunk
 or token by token, alone or beside others), so where two next tokens are nearly tied the greedy
@@ -127,14 +127,17 @@ def test_cancelling_or_abandoning_a_generation_frees_its_slot(pair):
 
 
 @pytest.mark.model
-def test_a_warmed_prompt_is_restored_into_a_generating_sequence(pair):
+def test_a_warmed_prompt_is_not_evaluated_again_by_a_generation(pair):
+    """The generation takes over the KV stream the prompt was warmed in (or restores its state
+    from the prompt cache): it decodes the prompt's last token, for its logits, then the reply."""
     single, batched = pair
     prompt = ("<|im_start|>system\nYou are Lingxi, a helpful assistant. 你是灵犀。<|im_end|>\n"
               "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n")
     batched.warm(prompt)
-    restored = batched.restored
-    assert run(batched, prompt) == run(single, prompt)
-    assert batched.restored == restored + 1
+    decoded = batched.tokens_decoded
+    reply = run(batched, prompt)
+    assert reply == run(single, prompt)
+    assert batched.tokens_decoded - decoded <= reply[2] + 1 < len(batched.tokenize(prompt))
 
 
 def test_a_call_opened_by_the_decision_continues_from_the_scored_opening(pair):
@@ -210,6 +213,39 @@ def test_a_scored_state_is_moved_aside_by_the_next_score_and_copied_once_idle(pa
 
 
 @pytest.mark.model
+def test_the_next_turn_is_scored_in_the_kv_stream_that_holds_the_finished_reply(pair):
+    """A finished reply's state is not copied into the prompt cache as the reply ends: the next
+    turn's call decision takes over the KV stream that holds it and evaluates the new turn's
+    tokens only, restoring nothing; the scored state reaches the prompt cache once the engine is idle."""
+    from model.engines.batched import IDLE_AFTER
+    from model.engines.prompt_cache import common_prefix
+
+    single, batched = pair
+    first = ("<|im_start|>system\nYou are Lingxi. 你是灵犀，会调用工具。<|im_end|>\n"  # cached by no other test
+             "<|im_start|>user\nName a large city in China.<|im_end|>\n<|im_start|>assistant\n")
+    reply = run(batched, first, max_tokens=12)[0]
+    text = first + reply + "<|im_end|>\n<|im_start|>user\n再说一个。<|im_end|>\n<|im_start|>assistant\n"
+    following = batched.tokenize(text)
+    held = max(common_prefix(slot.tokens, following) for slot in batched._slots)
+    assert held >= len(batched.tokenize(first))  # the reply's slot
+    scored, restored = batched.tokens_scored, batched.restored
+    opening = batched.tokenize("<tool_call>")
+    logprob = batched.continuation_logprob(text, "<tool_call>")
+    assert batched.restored == restored
+    assert batched.tokens_scored - scored <= len(following) - held + len(opening) - 1 < len(following) // 2
+    # The KV state taken over is this conversation's: the single engine, evaluating it all, agrees.
+    # Not to the digit: llama.cpp's arithmetic moves with how a state was built, here the reply
+    # token by token (-31.92 against -31.46 for the opening, the same -31.92 when the state was
+    # copied at the reply's end and restored, as before this change).
+    assert logprob == pytest.approx(single.continuation_logprob(text, "<tool_call>"), abs=1.0)
+    scored = following + opening[:-1]
+    deadline = time.time() + 30 + IDLE_AFTER
+    while not batched.prompt_cache.holds(scored):
+        assert time.time() < deadline, "the scored state never reached the prompt cache"
+        time.sleep(0.05)
+
+
+@pytest.mark.model
 def test_a_floor_stops_scoring_once_the_first_token_is_below_it(pair):
     """With a floor above its first token's log-probability, a continuation is scored by that
     token alone (the rest is not decoded); with one below, in full, as without a floor."""
@@ -236,9 +272,10 @@ def test_scoring_matches_the_single_engine(pair):
     assert batched.next_token_logprobs(prompt, ["The", "Paris"]) == pytest.approx(expected, abs=1e-3)
 
 
-def test_next_tokens_go_into_the_batch_in_the_order_of_their_kv_streams():
-    """Slots swap KV streams; llama.cpp decoded four next tokens on streams 4, 1, 2, 3 about 40%
-    slower than in stream order (model/engines/batched.py, `_BatchContext.fill`)."""
+def test_a_batch_holds_its_sequences_in_the_order_of_their_kv_streams():
+    """Slots swap KV streams; llama.cpp decoded four next tokens put in on streams 4, 1, 2, 3 in
+    two passes (model/engines/batched.py, `_BatchContext.fill`). Next tokens still come before a
+    prompt's chunk when room runs out."""
     from types import SimpleNamespace
 
     from llama_cpp import llama_cpp
@@ -252,11 +289,55 @@ def test_next_tokens_go_into_the_batch_in_the_order_of_their_kv_streams():
         prompt = SimpleNamespace(pending=[5, 6, 7], slot=_Slot(0))
         entries = _BatchContext.fill(context, running + [prompt])
         streams = [batch.seq_id[row][0] for row in range(batch.n_tokens)]
-        assert streams == [1, 2, 3, 4, 0, 0, 0]  # the next tokens in stream order, then the prompt
-        assert [batch.pos[row] for row in range(4)] == [2, 2, 2, 2]
-        assert [row for _, row in entries] == [0, 1, 2, 3, 6]
+        assert streams == [0, 0, 0, 1, 2, 3, 4]
+        assert [batch.pos[row] for row in range(batch.n_tokens)] == [0, 1, 2, 2, 2, 2, 2]
+        assert [(sequence.slot.index, row) for sequence, row in entries] == [(0, 2), (1, 3), (2, 4), (3, 5), (4, 6)]
+        for sequence in running:
+            sequence.pending = [7]
+        prompt.pending = [5, 6, 7]
+        context.n_batch = 5  # room for the next tokens and one token of the prompt
+        batch.n_tokens = 0
+        _BatchContext.fill(context, running + [prompt])
+        assert [batch.seq_id[row][0] for row in range(batch.n_tokens)] == [0, 1, 2, 3, 4]
+        assert prompt.pending == [6, 7]
     finally:
         llama_cpp.llama_batch_free(batch)
+
+
+def test_a_request_takes_a_free_stream_that_keeps_the_running_streams_consecutive():
+    """llama.cpp decodes sequences on separate KV streams in one pass only where the stream ids are
+    consecutive: four clients on streams 0, 2, 3 and 4 made every step two passes (bench/serve.py,
+    4 clients 73-88 against 97-117 tokens/s). A request takes the stream that makes the fewest
+    passes before one that holds more of its prompt; the roles (generating slots, scratch and idle
+    sequences) swap streams, with what they hold, to get it."""
+    from model.engines.batched import BatchedLlamaCpp, _passes, _Slot
+
+    assert [_passes(streams) for streams in ([], [4], [0, 1, 2, 3], [1, 2, 3, 4], [0, 2, 3, 4], [0, 2, 4])] == [
+        0, 1, 1, 1, 2, 3]
+    engine = object.__new__(BatchedLlamaCpp)  # the stream choice only: no model, no context
+    engine.prompt_cache = None
+    engine._slots = [_Slot(0), _Slot(1), _Slot(2), _Slot(5)]
+    engine._scratch, engine._idle = _Slot(3), _Slot(4)
+    prompt = list(range(100, 140))
+    engine._slots[3].tokens = prompt[:30]  # the most of the prompt, on stream 5
+    engine._idle.tokens = prompt[:20]
+    for slot in engine._slots[:3]:
+        slot.sequence = object()  # running on streams 0, 1 and 2
+    free = engine._slots[3]
+    chosen = engine._take_stream(prompt, [free])
+    assert chosen is free and free.index == 3 and free.tokens == []  # the scratch sequence's stream
+    assert engine._scratch.index == 5 and engine._scratch.tokens == prompt[:30]  # kept, in its stream
+
+    # a reply on stream 1 ends and leaves a gap: the next request fills it, though its state must
+    # first be copied into the prompt cache (once) and the idle stream 4 holds more of the prompt
+    free.sequence, engine._slots[1].sequence = object(), None
+    engine._slots[1].tokens, engine._slots[1].unsaved = list(range(60)), True
+    assert engine._take_stream(prompt, [engine._slots[1]]).index == 1
+
+    for slot in engine._slots:
+        slot.sequence = None  # nothing runs: the longest prefix wins
+    assert engine._take_stream(prompt, [engine._slots[1]]).tokens == prompt[:30]
+    assert engine._slots[1].index == 5
 
 
 def test_stop_text_holds_a_possible_stop_and_cuts_at_a_whole_one():
@@ -410,10 +491,11 @@ def test_a_grammar_prefix_is_checked_against_the_grammar_before_it_is_taken(pair
 
 
 @pytest.mark.model
-def test_a_prefetched_prompt_is_evaluated_while_idle_and_then_restored(pair):
+def test_a_prefetched_prompt_is_evaluated_while_idle_and_then_reused(pair):
     """`prefetch` returns at once; after IDLE_AFTER seconds with nothing to do the engine evaluates
-    the prompt a few tokens a step and keeps its state, from which a later score starts: the same
-    log-probability as without it, one restore instead of the prompt's tokens."""
+    the prompt a few tokens a step and keeps its state, from which a later score starts (in the
+    stream that holds it, or restored from the prompt cache): the same log-probability as without
+    it, with only the next turn's tokens decoded."""
     from model.engines.batched import IDLE_AFTER, IDLE_CHUNK
 
     single, batched = pair
@@ -429,7 +511,8 @@ def test_a_prefetched_prompt_is_evaluated_while_idle_and_then_restored(pair):
     while not batched.prompt_cache.holds(tokens):
         assert time.time() < deadline, "the prefetch did not finish"
         time.sleep(0.05)
-    restored = batched.restored
+    scored = batched.tokens_scored
     assert batched.continuation_logprob(following, "<tool_call>") == pytest.approx(
         single.continuation_logprob(following, "<tool_call>"), abs=1e-3)
-    assert batched.restored == restored + 1
+    new_tokens = len(batched.tokenize(following)) - len(tokens) + len(batched.tokenize("<tool_call>")) - 1
+    assert batched.tokens_scored - scored <= new_tokens + 1 < len(tokens)

@@ -28,12 +28,20 @@ next turn of a conversation whose reply was written without the tools).
 
 A scored state is not copied into the prompt cache while a request waits on it. Copying the 20 MB
 state of the app's tool prompt took 49-57 ms on this machine, most of it the first touch of fresh
-memory, and it sat between a request's call decision and its first token. The state stays in the
-KV cache instead: a call the decision opens takes over the scratch sequence's KV stream (the slots
-swap sequence ids), a score that needs the scratch sequence first moves its state to a free
-generating slot the same way, and states are copied into the prompt cache between the decode
-steps of replies whose first text is out, when the engine is idle (`IDLE_AFTER`), or before a slot
-holding one is overwritten.
+memory, and it sat between a request's call decision and its first token. Nor is a finished
+reply's state copied as it ends. States stay in the KV cache instead, and the roles swap KV
+streams (sequence ids) rather than copy them: a request, or a score, takes the free stream that
+suits its prompt best, be it a generating slot's, the scratch sequence's (a call the decision
+opened continues the scored state there) or the idle sequence's, and the conversation's next turn
+is scored and answered in the stream that holds its last reply. States are copied into the prompt
+cache between the decode steps of replies whose first text is out, when the engine is idle
+(`IDLE_AFTER`), or before a stream holding one is overwritten.
+
+Which streams run together matters as much: llama.cpp decodes a batch over separate KV streams in
+one pass over the weights only where their ids are consecutive and increasing. So the batch holds
+its sequences in stream order, and a request takes a stream that keeps the running streams
+consecutive before it looks at what the streams hold (docs/serving.md, "A finished reply stays in
+its slot; streams kept consecutive").
 """
 from __future__ import annotations
 
@@ -106,8 +114,14 @@ class BatchedLlamaCpp(LlamaCppGenerator):
         self.steps = 0
         """Batches decoded so far; with `tokens_decoded`, how full they were."""
         self.tokens_decoded = 0
+        """Tokens decoded in those batches (`tokens_scored`: those decoded alone)."""
         self._thread = threading.Thread(target=self._schedule, name="lingxi-batch", daemon=True)
         self._thread.start()
+
+    @property
+    def tokens_scored(self) -> int:
+        """Tokens decoded alone, outside the batches: scoring, warming, prefetching."""
+        return self._context.decoded_alone
 
     # -- TextGenerator -------------------------------------------------------------------------
     accepts_grammar_prefix = True
@@ -347,17 +361,10 @@ class BatchedLlamaCpp(LlamaCppGenerator):
             active.append(sequence)
 
     def _place(self, sequence: "_Sequence", free: list["_Slot"]) -> None:
-        """Put `sequence` in the free slot whose KV holds the longest prefix of its prompt, of
-        those whose state need not be copied into the prompt cache before it is overwritten. Where
-        the prompt continues a state the scratch sequence holds and the prompt cache does not have
-        yet (a call the decision opened), a slot takes over the scratch's KV stream instead."""
+        """Put `sequence` in one of the `free` generating slots, given the free KV stream that
+        suits its prompt best (`_take_stream`)."""
         tokens = sequence.prompt
-        slot = max(free, key=lambda s: (not _needs_saving(s, tokens), common_prefix(s.tokens, tokens)))
-        if self._continues_scratch(tokens) and common_prefix(self._scratch.tokens, tokens) > common_prefix(slot.tokens, tokens):
-            saved = [s for s in free if not s.unsaved]
-            if saved:
-                slot = saved[0]
-                _swap(slot, self._scratch)
+        slot = self._take_stream(tokens, free)
         start = self._prepare(slot, tokens)
         slot.sequence = sequence
         sequence.slot = slot
@@ -386,13 +393,12 @@ class BatchedLlamaCpp(LlamaCppGenerator):
 
     def _score(self, tokens: list[int], extra: list[int], rows: int) -> list[np.ndarray]:
         """Decode `tokens` then `extra` in the scratch sequence, alone; the log-probabilities
-        after each of the last `rows` decoded tokens (at least the last one). The caller keeps
-        the state of both once it has the result (`_keep_scratch_later`): a call the decision
-        opens continues from it, and any other continuation of `tokens` reuses its prefix. A
-        state the scratch sequence still holds for an earlier caller is moved aside first."""
-        slot = self._scratch
-        if slot.unsaved and not self._continues_scratch(tokens):
-            self._stash_scratch()
+        after each of the last `rows` decoded tokens (at least the last one). The scratch sequence
+        first takes the free KV stream that suits `tokens` best (`_take_stream`): the one holding
+        a finished reply that `tokens`, the next turn, continue, say. The caller keeps the state of
+        both once it has the result (`_keep_scratch_later`): a call the decision opens, or a text
+        answer, continues from it, and any other continuation of `tokens` reuses its prefix."""
+        slot = self._take_stream(tokens, [self._scratch])
         start = self._prepare(slot, tokens)
         pending = tokens[start:] + extra
         wanted = max(rows, 1)
@@ -409,20 +415,25 @@ class BatchedLlamaCpp(LlamaCppGenerator):
         rows = self._context.decode_alone(self._scratch, extra[:-1], scored_from=0)
         return total + float(sum(row[token] for row, token in zip(rows, extra[1:])))
 
-    def _continues_scratch(self, tokens: list[int]) -> bool:
-        """Whether `tokens` continue the scratch sequence's state not yet in the prompt cache (but
-        for a short tail they would overwrite)."""
-        return self._scratch.unsaved and not _needs_saving(self._scratch, tokens)
+    def _take_stream(self, tokens: list[int], roles: list["_Slot"]) -> "_Slot":
+        """One of `roles` (free generating slots, or the scratch sequence), made to own the free
+        KV stream that suits `tokens` best, and returned. Roles not running a sequence swap
+        streams, and what the streams hold, without copying anything, so every free stream is a
+        candidate: the scratch sequence's scored state, a finished reply, a prefetched prompt.
 
-    def _stash_scratch(self) -> None:
-        """Move the scratch sequence's state, not yet in the prompt cache, to a free generating
-        slot whose own state is there (they swap KV streams), so scoring can go on without copying
-        it now; without such a slot, copy it."""
-        spare = next((slot for slot in self._slots if slot.sequence is None and not slot.unsaved), None)
-        if spare is None:
-            self._save(self._scratch)
-        else:
-            _swap(spare, self._scratch)
+        The best stream, in this order: one with which the running sequences decode in the fewest
+        llama.cpp passes a step (`_passes`: filling a gap the end of a reply left beats adding to
+        a run, which beats starting a new run); one whose state need not be copied into the prompt
+        cache before `tokens` overwrite it; the one holding the longest prefix of `tokens`."""
+        running = [slot.index for slot in self._slots if slot.sequence is not None]
+        free = [slot for slot in self._all_slots() if slot.sequence is None]
+        best = max(free, key=lambda slot: (-_passes([*running, slot.index]), not _needs_saving(slot, tokens),
+                                           common_prefix(slot.tokens, tokens)))
+        if best in roles:
+            return best
+        role = min(roles, key=lambda slot: (slot.unsaved, len(slot.tokens)))  # the other role gets the least to keep
+        _swap(role, best)
+        return role
 
     def _step(self, active: list["_Sequence"]) -> None:
         for sequence in active:
@@ -463,21 +474,26 @@ class BatchedLlamaCpp(LlamaCppGenerator):
         if tail:
             sequence.out.put(tail)
         slot = sequence.slot
-        self._end(sequence, _Finished(reason, sequence.generated))  # the caller need not wait for the save
-        self._save(slot)
+        self._end(sequence, _Finished(reason, sequence.generated))
+        if slot is not None:
+            slot.unsaved = self._worth_saving(slot)  # copied when idle, or before it is overwritten
 
     def _save(self, slot: "_Slot | None") -> None:
         """Keep what `slot` holds (prompt and reply) in the prompt cache: the conversation's next
         turn, or the call phase after a free phase, starts from it."""
-        cache = self.prompt_cache
         if slot is None:
             return
         slot.unsaved = False
-        if cache is None or len(slot.tokens) < cache.min_tokens or cache.holds(slot.tokens):
+        if not self._worth_saving(slot):
             return
         state = self._context.state(slot.index)
         if state is not None:
-            cache.store(slot.tokens, state)
+            self.prompt_cache.store(slot.tokens, state)
+
+    def _worth_saving(self, slot: "_Slot") -> bool:
+        """Whether the prompt cache would take `slot`'s state and does not hold it yet."""
+        cache = self.prompt_cache
+        return cache is not None and len(slot.tokens) >= cache.min_tokens and not cache.holds(slot.tokens)
 
     def _end(self, sequence: "_Sequence", outcome: "_Finished | BaseException") -> None:
         if sequence.done:
@@ -548,6 +564,15 @@ def _needs_saving(slot: _Slot, tokens: list[int]) -> bool:
     return slot.unsaved and len(slot.tokens) - common_prefix(slot.tokens, tokens) > SHORT_TAIL
 
 
+def _passes(streams: list[int]) -> int:
+    """How many llama.cpp passes over the weights a decode step of sequences on KV streams
+    `streams` takes: one for each run of consecutive stream ids (llama.cpp splits a batch over
+    separate streams with ``split_equal(n_ubatch, sequential=true)``). Four next tokens on streams
+    0, 2, 3 and 4 took two passes."""
+    ordered = sorted(set(streams))
+    return sum(1 for index, stream in enumerate(ordered) if index == 0 or stream != ordered[index - 1] + 1)
+
+
 def _swap(a: _Slot, b: _Slot) -> None:
     """Exchange the KV streams (and what they hold) of two slots that run no sequence."""
     a.index, b.index = b.index, a.index
@@ -597,22 +622,28 @@ class _BatchContext:
         self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
         self.memory = llama_cpp.llama_get_memory(self.ctx)
         self.n_vocab = llm.n_vocab()
+        self.decoded_alone = 0
+        """Tokens decoded alone so far (scoring, warming, prefetching)."""
 
     def fill(self, running: list[_Sequence]) -> list[tuple[_Sequence, int | None]]:
         """Put the next tokens of `running` in the batch: one for each generating sequence, then
         prompt chunks while room is left. Returns (sequence, logits row or None) for each
-        sequence in the batch; a row is there where its last decoded token asks for a sample."""
-        batch, count, entries = self.batch, 0, []
-        # In the order of their KV streams: the slots swap streams (the scratch sequence's state is
-        # taken over, not copied), and a batch of four next tokens on streams 4, 1, 2, 3 decoded
-        # in 37-40 ms against 24-27 on 0, 1, 2, 3 here; in stream order, 30-31 ms.
-        generating = sorted((s for s in running if len(s.pending) == 1), key=lambda s: s.slot.index)
+        sequence in the batch; a row is there where its last decoded token asks for a sample.
+
+        The batch holds its sequences in the order of their KV streams. llama.cpp splits a batch
+        into passes of consecutive, increasing stream ids; the slots swap streams, and four next
+        tokens put in on streams 4, 1, 2, 3 took two passes (37-40 ms here against 30-31 in order)."""
+        generating = [s for s in running if len(s.pending) == 1]
         prefilling = [s for s in running if len(s.pending) > 1]
-        for sequence in generating + prefilling:
-            room = self.n_batch - count
+        chunks, room = [], self.n_batch
+        for sequence in generating + prefilling:  # next tokens first: a long prompt waits, not them
             if room <= 0:
                 break
             chunk, sequence.pending = sequence.pending[:room], sequence.pending[room:]
+            chunks.append((sequence, chunk))
+            room -= len(chunk)
+        batch, count, entries = self.batch, 0, []
+        for sequence, chunk in sorted(chunks, key=lambda item: item[0].slot.index):
             slot = sequence.slot
             for token in chunk:
                 batch.token[count] = token
@@ -645,6 +676,7 @@ class _BatchContext:
                 batch.logits[index] = offset + index >= scored_from
             batch.n_tokens = len(chunk)
             self.decode()
+            self.decoded_alone += len(chunk)
             slot.tokens += chunk
             rows += [log_softmax(np.ctypeslib.as_array(self._lib.llama_get_logits_ith(self.ctx, index),
                                                         shape=(self.n_vocab,)))
